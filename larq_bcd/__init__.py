@@ -1,0 +1,46 @@
+"""larq-bcd: accurate binary neural networks (BCDNet, DySign, RepBNN, ES-BNN) for Keras + Larq.
+
+Importing this package selects tf-keras (Keras 2): larq only works with it, so
+``TF_USE_LEGACY_KERAS=1`` is set here before TensorFlow is imported.
+"""
+
+import os
+import sys
+
+__version__ = "0.1.0"
+
+_LEGACY_HELP = (
+    "larq_bcd needs tf-keras (Keras 2), which larq requires. Import larq_bcd before "
+    "tensorflow, or set TF_USE_LEGACY_KERAS=1 in the environment before Python starts "
+    "(and `pip install tf-keras`)."
+)
+
+if os.environ.get("TF_USE_LEGACY_KERAS", "1").lower() not in ("1", "true"):
+    raise ImportError(
+        f"TF_USE_LEGACY_KERAS={os.environ['TF_USE_LEGACY_KERAS']!r} selects Keras 3. "
+        + _LEGACY_HELP
+    )
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+if "tensorflow" in sys.modules:
+    _keras_version = getattr(sys.modules["tensorflow"].keras, "__version__", "3")
+    if not _keras_version.startswith("2."):
+        raise ImportError(
+            f"TensorFlow was imported with Keras {_keras_version} before larq_bcd. "
+            + _LEGACY_HELP
+        )
+
+from larq_bcd import layers, quantizers  # noqa: E402
+from larq_bcd.quantizers import ApproxSign, DySign, ReActWeightSign  # noqa: E402
+
+__all__ = ["layers", "quantizers", "zoo", "ApproxSign", "DySign", "ReActWeightSign"]
+
+
+def __getattr__(name):
+    # Submodules that import more (the zoo, conversion, training) load on first use.
+    if name in ("zoo", "convert", "benchmark", "data", "training", "macs"):
+        import importlib
+
+        return importlib.import_module(f"larq_bcd.{name}")
+    raise AttributeError(f"module 'larq_bcd' has no attribute {name!r}")

@@ -1,0 +1,56 @@
+"""Small shared helpers: Keras registration and argument validation."""
+
+import numbers
+
+import tensorflow as tf
+
+def register(cls):
+    """Make ``tf.keras.models.load_model`` find ``cls`` without custom_objects.
+
+    Registered as ``larq_bcd>Name`` (the .keras format) and, like larq's own classes, by its
+    bare name (the legacy .h5 / SavedModel configs look it up that way).
+    """
+    cls = tf.keras.utils.register_keras_serializable(package="larq_bcd")(cls)
+    tf.keras.utils.get_custom_objects()[cls.__name__] = cls
+    return cls
+
+
+def register_alias(name):
+    """Also make ``cls`` reachable by a short string (like larq's ``"approx_sign"``)."""
+
+    def decorate(cls):
+        tf.keras.utils.get_custom_objects()[name] = cls
+        return cls
+
+    return decorate
+
+
+def positive_int(name, value):
+    """Return ``value`` as an int, or raise ValueError naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def choice(name, value, allowed):
+    """Return ``value`` if it is one of ``allowed``, or raise ValueError naming the argument."""
+    if value not in allowed:
+        raise ValueError(f"`{name}` must be one of {sorted(allowed)}, got {value!r}.")
+    return value
+
+
+def build_sublayer(layer, input_shape):
+    """Build a sublayer in its own name scope, as Keras' ``__call__`` would (unique weight names)."""
+    with tf.name_scope(layer.name):
+        layer.build(input_shape)
+
+
+def static_channels(layer, input_shape):
+    """The static channel count of a 4-D NHWC input, or a ValueError naming the layer."""
+    shape = tf.TensorShape(input_shape)
+    if shape.rank != 4 or shape[-1] is None:
+        raise ValueError(
+            f"{type(layer).__name__} '{layer.name}' expects a 4-D NHWC input with a known "
+            f"channel count, got shape {shape}."
+        )
+    return int(shape[-1])

@@ -1,0 +1,75 @@
+r"""ReActNet's learnable shifts: ``LearnableBias`` (RSign's bias) and ``RPReLU``."""
+
+import tensorflow as tf
+
+from larq_bcd._utils import register, static_channels
+
+
+@register
+class LearnableBias(tf.keras.layers.Layer):
+    r"""Adds a learnable per-channel bias: \(y = x + b\), \(b\) initialised to 0.
+
+    Before a sign it is ReActNet's RSign threshold, \(\mathrm{sign}(x + b)\); LCE folds it
+    into the preceding op or a ``SUB`` before ``LceQuantize``.
+
+    Reference: Liu et al., "ReActNet", ECCV 2020.
+    """
+
+    def __init__(self, bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        self.bias_initializer = tf.keras.initializers.get(bias_initializer)
+
+    def build(self, input_shape):
+        channels = static_channels(self, input_shape)
+        self.bias = self.add_weight(
+            name="bias", shape=(channels,), initializer=self.bias_initializer
+        )
+        super().build(input_shape)
+
+    def call(self, inputs):
+        return inputs + tf.cast(self.bias, inputs.dtype)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "bias_initializer": tf.keras.initializers.serialize(self.bias_initializer),
+        }
+
+
+@register
+class RPReLU(tf.keras.layers.Layer):
+    r"""ReActNet's RPReLU: \(y = \mathrm{PReLU}_\beta(x + \gamma) + \zeta\), per channel.
+
+    \(\mathrm{PReLU}_\beta(z) = \max(z, 0) - \beta \max(-z, 0)\), with the slope \(\beta\)
+    initialised to 0.25 (PyTorch's ``nn.PReLU``; Keras' default would be 0) and the two
+    shifts \(\gamma, \zeta\) to 0. It is computed as Keras' ``PReLU`` computes it, so TFLite
+    gets a ``PRELU`` op.
+
+    Reference: Liu et al., "ReActNet", ECCV 2020, eq. (4).
+    """
+
+    def __init__(self, alpha_initializer=0.25, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(alpha_initializer, (int, float)):
+            alpha_initializer = tf.keras.initializers.Constant(float(alpha_initializer))
+        self.alpha_initializer = tf.keras.initializers.get(alpha_initializer)
+
+    def build(self, input_shape):
+        channels = static_channels(self, input_shape)
+        self.shift_in = self.add_weight(name="shift_in", shape=(channels,), initializer="zeros")
+        self.alpha = self.add_weight(
+            name="alpha", shape=(channels,), initializer=self.alpha_initializer
+        )
+        self.shift_out = self.add_weight(name="shift_out", shape=(channels,), initializer="zeros")
+        super().build(input_shape)
+
+    def call(self, inputs):
+        z = inputs + tf.cast(self.shift_in, inputs.dtype)
+        alpha = tf.cast(self.alpha, inputs.dtype)
+        return tf.nn.relu(z) - alpha * tf.nn.relu(-z) + tf.cast(self.shift_out, inputs.dtype)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "alpha_initializer": tf.keras.initializers.serialize(self.alpha_initializer),
+        }

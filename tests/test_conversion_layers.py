@@ -1,0 +1,24 @@
+"""Every binary layer converts with LCE to bit-packed ops and computes what Keras computes."""
+
+import pytest
+from conftest import randomize
+from small_models import SMALL_MODELS, build
+
+from larq_bcd import convert
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_MODELS))
+def test_small_model_converts_to_bitpacked_ops_with_parity(name):
+    _, n_binary, n_float_fc = SMALL_MODELS[name]
+    model = randomize(build(name))
+    flatbuffer = convert.convert(model)
+    report = convert.inspect(flatbuffer)
+    assert report.ops.get("LceBconv2d", 0) == n_binary, report.ops
+    assert report.ops.get("LceQuantize", 0) >= 1
+    # The only float matmuls are the real-valued DySign/CDE hyper-functions; the only float
+    # CONV_2D is ResNet's real-valued 1x1 downsample shortcut.
+    assert report.ops.get("FULLY_CONNECTED", 0) == n_float_fc, report.ops
+    assert report.ops.get("CONV_2D", 0) == (1 if name == "resnet_block_down" else 0)
+    assert report.binary_weight_bytes > 0
+    parity = convert.verify(model, flatbuffer, samples=3)
+    assert parity.relative_diff < 1e-4, parity
