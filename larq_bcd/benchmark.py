@@ -1,0 +1,116 @@
+"""Latency of .tflite files on the LCE interpreter, side by side, with ratios to the first.
+
+The models run interleaved (one inference of each per round) so that the load of a
+shared machine hits them alike; report the ratios, not the absolute numbers. On x86 LCE
+uses portable binary kernels: an ARM device (``convert/``) gives the absolute figures.
+"""
+
+import json
+import os
+import time
+
+import numpy as np
+
+from larq_bcd.cli import atomic_output
+from larq_bcd.convert import interpreter
+
+#: The fields of one result (the on-device parsers in ``convert/`` write the same).
+FIELDS = ("name", "path", "size_bytes", "median_ms", "p10_ms", "p90_ms", "runs", "threads", "ratio_to_first")
+
+
+def measure(paths, *, threads=1, runs=20, warmup=2, names=None, seed=0):
+    """Time batch-1 inferences of each flatbuffer in ``paths``, interleaved; list of dicts."""
+    names = names or [os.path.splitext(os.path.basename(p))[0] for p in paths]
+    rng = np.random.default_rng(seed)
+    models = []
+    for path in paths:
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"no .tflite at {path}")
+        with open(path, "rb") as handle:
+            flatbuffer = handle.read()
+        try:
+            runner = interpreter(flatbuffer, num_threads=threads)
+        except Exception as error:  # noqa: BLE001 - the interpreter's errors are opaque
+            raise ValueError(f"{path} is not a TFLite model LCE can run: {error}") from None
+        shape = runner.input_shapes[0]
+        x = rng.uniform(0, 255, shape).astype(np.float32)
+        if runner.input_types[0] == np.int8:
+            x = rng.integers(-128, 127, shape).astype(np.int8)
+        models.append((runner, x, len(flatbuffer)))
+    times = [[] for _ in paths]
+    for round_ in range(warmup + runs):
+        for i, (runner, x, _) in enumerate(models):
+            start = time.perf_counter()
+            runner.predict(x)
+            if round_ >= warmup:
+                times[i].append((time.perf_counter() - start) * 1000)
+    results = []
+    for name, path, (_, _, size), t in zip(names, paths, models, times):
+        results.append(
+            {
+                "name": name,
+                "path": path,
+                "size_bytes": size,
+                "median_ms": float(np.median(t)),
+                "p10_ms": float(np.percentile(t, 10)),
+                "p90_ms": float(np.percentile(t, 90)),
+                "runs": runs,
+                "threads": threads,
+            }
+        )
+    for r in results:
+        r["ratio_to_first"] = r["median_ms"] / results[0]["median_ms"]
+    return results
+
+
+def markdown(results, title="", command=""):
+    lines = [f"### {title}" if title else "", f"`{command}`" if command else ""]
+    lines += [
+        "",
+        "| model | .tflite | median ms | p10 | p90 | latency / first | size / first |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    first = results[0]
+    for r in results:
+        lines.append(
+            f"| {r['name']} | {r['size_bytes'] / 1e6:.2f} MB | {r['median_ms']:.1f} | {r['p10_ms']:.1f} | "
+            f"{r['p90_ms']:.1f} | {r['ratio_to_first']:.2f}x | {r['size_bytes'] / first['size_bytes']:.2f}x |"
+        )
+    return "\n".join(line for line in lines if line is not None) + "\n"
+
+
+def plot(results, path, title=""):
+    """Two bar charts, latency (median with p10-p90) and file size, one bar per model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [r["name"] for r in results]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(max(8, 1.2 * len(names) + 4), 4.5))
+    med = [r["median_ms"] for r in results]
+    err = [[m - r["p10_ms"] for m, r in zip(med, results)], [r["p90_ms"] - m for m, r in zip(med, results)]]
+    ax1.bar(names, med, yerr=err, color="tab:blue", capsize=3)
+    ax1.set_ylabel("latency, ms (median, p10-p90)")
+    ax2.bar(names, [r["size_bytes"] / 1e6 for r in results], color="tab:orange")
+    ax2.set_ylabel(".tflite size, MB")
+    for ax in (ax1, ax2):
+        ax.tick_params(axis="x", rotation=60)
+        for label in ax.get_xticklabels():
+            label.set_ha("right")
+    fig.suptitle(title)
+    fig.tight_layout()
+    with atomic_output(path, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=110)
+    plt.close(fig)
+
+
+def write(results, output, stem="benchmark", title="", command=""):
+    """``stem``.json, ``stem``.md and ``stem``.png in ``output``; returns their paths."""
+    paths = [os.path.join(output, f"{stem}.{ext}") for ext in ("json", "md", "png")]
+    with atomic_output(paths[0], "w") as handle:
+        json.dump({"command": command, "results": results}, handle, indent=2)
+    with atomic_output(paths[1], "w") as handle:
+        handle.write(markdown(results, title, command))
+    plot(results, paths[2], title)
+    return paths

@@ -1,0 +1,272 @@
+"""Console scripts: ``larq-bcd`` (summary, convert, benchmark, train, demo) and ``lce_convert``.
+
+Every command fails with a one-line message naming the problem and a non-zero exit code,
+and never leaves a half-written output file.
+"""
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as one line, exit code 2."""
+
+
+def _zoo_model(name, input_size, num_classes=1000):
+    from larq_bcd import zoo
+
+    try:
+        return zoo.get(name, input_shape=(input_size, input_size, 3), num_classes=num_classes)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+
+
+@contextlib.contextmanager
+def atomic_output(path, mode="wb"):
+    """Write to a temporary file beside ``path`` and move it in place only on success."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_model(source, input_size=224):
+    """A saved Keras model (.keras, .h5, SavedModel dir) or a zoo name (random weights)."""
+    import tensorflow as tf
+
+    from larq_bcd import zoo
+
+    looks_like_file = os.path.sep in source or source.endswith((".keras", ".h5"))
+    if os.path.exists(source):
+        if os.path.isdir(source) and not os.path.exists(os.path.join(source, "saved_model.pb")):
+            raise CommandError(f"{source} is a directory but not a SavedModel (no saved_model.pb).")
+        if not os.path.isdir(source) and not source.endswith((".keras", ".h5")):
+            raise CommandError(f"{source}: unknown model format (expected .keras, .h5 or a SavedModel dir).")
+        try:
+            return tf.keras.models.load_model(source, compile=False)
+        except Exception as error:  # noqa: BLE001 - any loader failure is the file's problem
+            raise CommandError(f"could not load {source}: {type(error).__name__}: {error}".splitlines()[0]) from None
+    if looks_like_file:
+        raise CommandError(f"model file not found: {source}")
+    if source.lower().replace("-", "_") not in zoo.available():
+        raise CommandError(
+            f"{source!r} is neither a model file nor a zoo model ({', '.join(zoo.available())})."
+        )
+    return _zoo_model(source, input_size)
+
+
+def cmd_summary(args):
+    import larq as lq
+
+    from larq_bcd.zoo.costs import costs
+
+    model = _zoo_model(args.name, args.input_size)
+    lq.models.summary(model)
+    c = costs(model)
+    print(f"| model | input | binary MACs | float MACs | params | size |")
+    print(f"|---|---|---|---|---|---|")
+    print(
+        f"| {model.name} | {args.input_size} | {c['binary_macs']:.3e} | {c['float_macs']:.3e} "
+        f"| {c['params'] / 1e6:.2f} M | {c['size_bytes'] / 2**20:.2f} MiB |"
+    )
+
+
+def cmd_convert(args):
+    from larq_bcd import convert
+    from larq_bcd.zoo import fold_dual_head
+
+    if not args.output.endswith(".tflite"):
+        raise CommandError(f"output must end in .tflite, got {args.output}")
+    model = load_model(args.model, args.input_size)
+    if len(model.outputs) == 2 and {"fc", "fc_dist"} <= {l.name for l in model.layers}:
+        model = fold_dual_head(model)
+        print("folded the dual head (fc, fc_dist) into one classifier")
+    try:
+        flatbuffer = convert.convert(model, int8_io=args.int8, target=args.target)
+    except (ValueError, TypeError) as error:
+        raise CommandError(f"conversion failed: {error}") from None
+    report = convert.inspect(flatbuffer)
+    print(
+        f"{report.ops.get('LceBconv2d', 0)} LceBconv2d, {report.ops.get('LceQuantize', 0)} "
+        f"LceQuantize; binary MAC share {report.binary_mac_share:.4f}; "
+        f"{report.size_bytes / 1e6:.2f} MB"
+    )
+    if args.verify:
+        if args.int8:
+            raise CommandError("--verify compares float outputs; it cannot check an --int8 model")
+        parity = convert.verify(model, flatbuffer)
+        print(
+            f"parity: max |keras - tflite| = {parity.max_abs_diff:.3g} "
+            f"({parity.relative_diff:.3g} of the output scale), top-1 agreement "
+            f"{parity.top1_agreement:.0%} on {parity.samples} random images"
+        )
+        if not parity.ok(tolerance=args.tolerance):
+            raise CommandError("parity check failed: TFLite output differs from Keras")
+    with atomic_output(args.output) as handle:
+        handle.write(flatbuffer)
+    print(f"wrote {args.output}")
+
+
+def cmd_train(args):
+    from larq_bcd.training.recipe import Recipe, run
+
+    try:
+        recipe = Recipe.from_file(args.recipe, args.overrides)
+        if args.strategy:
+            recipe.strategy = args.strategy
+        run(recipe, command=" ".join(["larq-bcd train", args.recipe, *args.overrides]))
+    except (FileNotFoundError, ValueError, RuntimeError) as error:
+        raise CommandError(str(error).splitlines()[0]) from None
+
+
+def cmd_benchmark(args):
+    from larq_bcd import benchmark
+
+    try:
+        results = benchmark.measure(args.models, threads=args.threads, runs=args.runs)
+    except (FileNotFoundError, ValueError) as error:
+        raise CommandError(str(error)) from None
+    command = "larq-bcd benchmark " + " ".join(args.models) + f" --threads {args.threads} --runs {args.runs}"
+    paths = benchmark.write(results, args.output, args.stem, "LCE interpreter latency", command)
+    print(benchmark.markdown(results))
+    print("wrote " + ", ".join(paths))
+
+
+#: What ``make bench`` compares: each binary model beside its float twin.
+BENCH_MODELS = ("reactnet_a", "bcdnet_a", "bcdnet_b", "dybcnn_reactnet_a", "rep_reactnet_a")
+
+
+def cmd_bench(args):
+    """Convert the bench models and their float twins, then time all of them interleaved."""
+    from larq_bcd import benchmark, convert
+    from larq_bcd import zoo
+
+    os.makedirs(args.output, exist_ok=True)
+    paths, names, reports = [], [], {}
+    for name in args.models:
+        for quantization in ("binary", "float"):
+            label = name if quantization == "binary" else f"{name}_float"
+            path = os.path.join(args.output, "tflite", f"{label}_{args.input_size}.tflite")
+            model = zoo.get(name, input_shape=(args.input_size,) * 2 + (3,), quantization=quantization)
+            flatbuffer = convert.convert(model)
+            with atomic_output(path) as handle:
+                handle.write(flatbuffer)
+            reports[label] = convert.inspect(flatbuffer).as_dict()
+            paths.append(path)
+            names.append(label)
+            print(f"converted {label}: {len(flatbuffer) / 1e6:.2f} MB", flush=True)
+    results = benchmark.measure(paths, names=names, threads=args.threads, runs=args.runs)
+    for r in results:
+        r["binary_mac_share"] = reports[r["name"]]["binary_mac_share"]
+        r["ops"] = reports[r["name"]]["ops"]
+    command = (
+        f"larq-bcd bench --output {args.output} --input-size {args.input_size} "
+        f"--threads {args.threads} --runs {args.runs} --models {' '.join(args.models)}"
+    )
+    stem = f"latency_{args.input_size}"
+    written = benchmark.write(results, args.output, stem, f"LCE interpreter, {args.input_size}x{args.input_size}, x86 portable kernels", command)
+    print(benchmark.markdown(results))
+    print("wrote " + ", ".join(written))
+
+
+def _add_convert_arguments(parser):
+    parser.add_argument("model", help="a .keras/.h5 file, a SavedModel dir, or a zoo name")
+    parser.add_argument("-o", "--output", required=True, help="the .tflite file to write")
+    parser.add_argument("--int8", action="store_true", help="int8 input/output (latency tests)")
+    parser.add_argument("--target", choices=["arm", "xcore"], default="arm")
+    parser.add_argument("--verify", action="store_true", help="check Keras-vs-TFLite parity")
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.3,
+        help="--verify: largest |keras - tflite| as a share of the output scale (deep BNNs "
+        "amplify float rounding through sign flips; a single block matches to 1e-6)",
+    )
+    parser.add_argument("--input-size", type=int, default=224, help="input size for a zoo name")
+    parser.set_defaults(func=cmd_convert)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="larq-bcd",
+        description="Binary neural networks of BCDNet, DySign, RepBNN and ES-BNN for Keras + "
+        "Larq: inspect, convert with LCE, benchmark, train.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    summary = commands.add_parser("summary", help="lq.models.summary and a cost table of a zoo model")
+    summary.add_argument("name", help="a zoo model name (see larq_bcd.zoo.available())")
+    summary.add_argument("--input-size", type=int, default=224)
+    summary.set_defaults(func=cmd_summary)
+
+    _add_convert_arguments(
+        commands.add_parser("convert", help="convert a model to a bit-packed .tflite with LCE")
+    )
+    bench = commands.add_parser("benchmark", help="latency of .tflite files, side by side")
+    bench.add_argument("models", nargs="+", help=".tflite files; ratios are to the first")
+    bench.add_argument("--threads", type=int, default=1)
+    bench.add_argument("--runs", type=int, default=20)
+    bench.add_argument("--output", default="benchmark-results", help="folder for .json/.md/.png")
+    bench.add_argument("--stem", default="benchmark", help="file name stem of the results")
+    bench.set_defaults(func=cmd_benchmark)
+
+    suite = commands.add_parser(
+        "bench", help="convert the zoo's binary models and float twins and time them (make bench)"
+    )
+    suite.add_argument("--output", default="zoo/benchmarks")
+    suite.add_argument("--input-size", type=int, default=224)
+    suite.add_argument("--threads", type=int, default=1)
+    suite.add_argument("--runs", type=int, default=10)
+    suite.add_argument("--models", nargs="+", default=list(BENCH_MODELS))
+    suite.set_defaults(func=cmd_bench)
+
+    train = commands.add_parser("train", help="train a recipe (zoo/recipes/*.yaml)")
+    train.add_argument("recipe", help="a YAML recipe, e.g. zoo/recipes/bcdnet_b_cifar10.yaml")
+    train.add_argument("overrides", nargs="*", help="key=value overrides, e.g. epochs=2")
+    train.add_argument(
+        "--strategy", choices=["default", "mirrored", "multiworker", "tpu"], default=None
+    )
+    train.set_defaults(func=cmd_train)
+    return parser
+
+
+def _run(parser, argv):
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except CommandError as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _quiet_tensorflow():
+    # TensorFlow's start-up lines (CUDA plugins, oneDNN) are noise in a CLI's output.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import larq_bcd  # noqa: F401  (tf-keras before TensorFlow)
+
+
+def main(argv=None):
+    _quiet_tensorflow()
+
+    return _run(build_parser(), argv)
+
+
+def lce_convert_main(argv=None):
+    """``lce_convert MODEL -o OUT.tflite [--int8] [--target arm|xcore] [--verify]``."""
+    _quiet_tensorflow()
+    parser = argparse.ArgumentParser(
+        prog="lce_convert", description="Convert a Keras model to a bit-packed .tflite with LCE."
+    )
+    _add_convert_arguments(parser)
+    return _run(parser, argv)

@@ -1,0 +1,62 @@
+"""Keyword-only builders of the papers' models (larq-zoo style) and a registry.
+
+    model = larq_bcd.zoo.BCDNetB()                        # 224x224, 1000 classes
+    model = larq_bcd.zoo.get("bcdnet_b", input_shape=(32, 32, 3), num_classes=10)
+"""
+
+from larq_bcd.zoo._common import fold_dual_head
+from larq_bcd.zoo.cct import DyBinaryCCT
+from larq_bcd.zoo.mobilenet import (
+    BCDNetA,
+    BCDNetB,
+    DyBCNNReActNetA,
+    ESReActNetA,
+    ReActNetA,
+    RepReActNetA,
+)
+from larq_bcd.zoo.resnet import BCDNetAResNet18, BCDNetBResNet18, DyBCNNResNet18, ReActNetResNet18
+
+_REGISTRY = {
+    "reactnet_a": ReActNetA,
+    "bcdnet_a": BCDNetA,
+    "bcdnet_b": BCDNetB,
+    "dybcnn_reactnet_a": DyBCNNReActNetA,
+    "rep_reactnet_a": RepReActNetA,
+    "es_reactnet_a": ESReActNetA,
+    "reactnet_resnet18": ReActNetResNet18,
+    "bcdnet_a_resnet18": BCDNetAResNet18,
+    "bcdnet_b_resnet18": BCDNetBResNet18,
+    "dybcnn_resnet18": DyBCNNResNet18,
+    "dy_binary_cct": DyBinaryCCT,
+}
+
+
+def available():
+    """The names ``get`` accepts, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get(name, **kwargs):
+    """Build the zoo model ``name`` (see ``available()``) with the builder's keyword arguments."""
+    key = name.lower().replace("-", "_")
+    if key not in _REGISTRY:
+        raise ValueError(f"Unknown zoo model {name!r}; available: {', '.join(available())}.")
+    return _REGISTRY[key](**kwargs)
+
+
+__all__ = [
+    "BCDNetA",
+    "BCDNetAResNet18",
+    "BCDNetB",
+    "BCDNetBResNet18",
+    "DyBCNNReActNetA",
+    "DyBCNNResNet18",
+    "DyBinaryCCT",
+    "ESReActNetA",
+    "ReActNetA",
+    "ReActNetResNet18",
+    "RepReActNetA",
+    "available",
+    "fold_dual_head",
+    "get",
+]

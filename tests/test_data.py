@@ -1,0 +1,64 @@
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from larq_bcd.data import load
+
+
+def test_embedded_sample_is_real_cifar10_with_mixed_classes():
+    train = load("sample", "train", batch_size=500, limit=500)
+    test = load("sample", "test", batch_size=1000)
+    assert train.class_names[0] == "airplane" and train.num_classes == 10
+    x, y = next(iter(train.data))
+    assert x.shape == (500, 32, 32, 3) and y.shape == (500, 10)
+    assert 0 <= float(x.numpy().min()) and float(x.numpy().max()) <= 255
+    assert np.bincount(y.numpy().argmax(-1), minlength=10).min() > 20  # not class-sorted
+    assert test.num_examples == 1000
+
+
+def _folder(root, classes=("a", "b"), per_class=3, size=12):
+    for c in classes:
+        os.makedirs(root / "train" / c)
+        for i in range(per_class):
+            Image.fromarray(np.full((size, size, 3), 40 * i, np.uint8)).save(root / "train" / c / f"{i}.jpg")
+
+
+def test_image_folder_is_read_and_resized(tmp_path):
+    _folder(tmp_path)
+    ds = load(str(tmp_path), "train", image_size=32, batch_size=6, training=False)
+    x, y = next(iter(ds.data))
+    assert ds.class_names == ["a", "b"] and x.shape == (6, 32, 32, 3)
+    assert sorted(y.numpy().argmax(-1)) == [0, 0, 0, 1, 1, 1]
+
+
+def test_training_pipeline_augments(tmp_path):
+    ds = load("sample", "train", batch_size=8, limit=8, augmentation="crop_flip", seed=1)
+    plain = load("sample", "train", batch_size=8, limit=8, training=False)
+    (a, _), (b, _) = next(iter(ds.data)), next(iter(plain.data))
+    assert a.shape == b.shape and not np.allclose(np.sort(a.numpy().ravel()), np.sort(b.numpy().ravel()))
+
+
+@pytest.mark.parametrize(
+    "source,error,match",
+    [
+        ("no/such/dir", FileNotFoundError, "neither 'sample'"),
+    ],
+)
+def test_missing_dataset(source, error, match):
+    with pytest.raises(error, match=match):
+        load(source)
+
+
+def test_malformed_folders(tmp_path):
+    with pytest.raises(FileNotFoundError, match="expected .*/train/<class>"):
+        load(str(tmp_path), "train")
+    (tmp_path / "train").mkdir()
+    with pytest.raises(ValueError, match="no class sub-folders"):
+        load(str(tmp_path), "train")
+    (tmp_path / "train" / "cat").mkdir()
+    with pytest.raises(ValueError, match="no .jpg/.png images"):
+        load(str(tmp_path), "train")
+    with pytest.raises(ValueError, match="augmentation"):
+        load("sample", augmentation="autoaugment")

@@ -1,0 +1,83 @@
+import json
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from larq_bcd import zoo
+from larq_bcd.training import Distiller, Recipe, WarmupDecay, distillation_loss, run
+
+
+def test_warmup_then_cosine_and_linear_decay():
+    cosine = WarmupDecay(4e-3, total_steps=110, warmup_steps=10, initial=1e-3)
+    assert float(cosine(0)) == pytest.approx(1e-3)
+    assert float(cosine(5)) == pytest.approx(2.5e-3)
+    assert float(cosine(10)) == pytest.approx(4e-3)
+    assert float(cosine(60)) == pytest.approx(2e-3)  # half-way: (1 + cos(pi/2)) / 2
+    assert float(cosine(110)) == pytest.approx(0.0, abs=1e-9)
+    linear = WarmupDecay(1.0, total_steps=100, decay="linear")
+    assert float(linear(25)) == pytest.approx(0.75)
+    assert WarmupDecay.from_config(cosine.get_config()).get_config() == cosine.get_config()
+    with pytest.raises(ValueError, match="total_steps"):
+        WarmupDecay(1.0, total_steps=5, warmup_steps=5)
+
+
+def test_distillation_loss_is_soft_cross_entropy():
+    t = np.array([[2.0, 0.0, -1.0]], np.float32)
+    s = np.array([[0.5, 0.2, 0.1]], np.float32)
+    for temperature in (1.0, 4.0):
+        p = np.exp(t / temperature) / np.exp(t / temperature).sum()
+        log_q = s / temperature - np.log(np.exp(s / temperature).sum())
+        expected = -(temperature**2) * (p * log_q).sum()
+        assert float(distillation_loss(t, s, temperature)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_dual_head_loss_is_half_label_half_distillation():
+    x = tf.keras.Input((4,))
+    student = tf.keras.Model(x, [tf.keras.layers.Dense(3, name="fc")(x), tf.keras.layers.Dense(3, name="fc_dist")(x)])
+    teacher = tf.keras.Sequential([tf.keras.layers.Dense(3, input_shape=(4,))])
+    d = Distiller(student, teacher, label_smoothing=0.0)
+    data = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    y = tf.one_hot([0, 1, 2, 0, 1], 3)
+    fc, fc_dist = student(data)
+    expected = 0.5 * tf.keras.losses.CategoricalCrossentropy(from_logits=True)(y, fc) + 0.5 * distillation_loss(teacher(data), fc_dist)
+    assert float(d._loss(y, [fc, fc_dist], teacher(data))) == pytest.approx(float(expected), rel=1e-5)
+    np.testing.assert_allclose(d(data), (fc + fc_dist) / 2, rtol=1e-6)
+
+
+def test_recipe_overrides_and_errors(tmp_path):
+    path = tmp_path / "r.yaml"
+    path.write_text("model: reactnet_a\nmodel_args: {width_multiplier: 0.5}\nepochs: 3\n")
+    recipe = Recipe.from_file(str(path), ["epochs=1", "model_args.width_multiplier=0.25", "teacher=null"])
+    assert recipe.epochs == 1 and recipe.model_args == {"width_multiplier": 0.25}
+    with pytest.raises(ValueError, match="unknown recipe keys \\['epoch'\\]"):
+        Recipe.from_file(str(path), ["epoch=1"])
+    with pytest.raises(ValueError, match="not key=value"):
+        Recipe.from_file(str(path), ["epochs"])
+    with pytest.raises(FileNotFoundError, match="recipe not found"):
+        Recipe.from_file(str(tmp_path / "none.yaml"))
+
+
+def test_two_step_training_with_a_teacher_end_to_end(tmp_path):
+    """Step 1 (real weights) -> step 2 (binary, from step 1) -> float32 .keras, with KD."""
+    teacher = zoo.ReActNetA(input_shape=(32, 32, 3), num_classes=10, width_multiplier=0.125, quantization="float", classifier_activation=None)
+    teacher.save(tmp_path / "teacher.keras")
+    recipe = Recipe(
+        model="bcdnet_a", dataset="sample", output=str(tmp_path / "run"), batch_size=32,
+        model_args={"width_multiplier": 0.125, "mlp_blocks": 3}, two_step=True, step1_epochs=1,
+        epochs=1, train_limit=64, test_limit=32, weight_decay=1e-5, teacher=str(tmp_path / "teacher.keras"),
+    )
+    results = run(recipe, command="test", log=lambda *_: None)
+    assert set(results["steps"]) == {"step1", "step2"} and 0.0 <= results["top1"] <= 1.0
+    saved = tf.keras.models.load_model(tmp_path / "run" / "model.keras")
+    assert len(saved.outputs) == 1 and saved.output_shape == (None, 10)  # dual head folded
+    step1 = zoo.BCDNetA(input_shape=(32, 32, 3), num_classes=10, width_multiplier=0.125, mlp_blocks=3, dual_head=True, quantization="activations")
+    step1.load_weights(tmp_path / "run" / "step1.weights.h5")
+    step2 = zoo.BCDNetA(input_shape=(32, 32, 3), num_classes=10, width_multiplier=0.125, mlp_blocks=3, dual_head=True)
+    step2.load_weights(tmp_path / "run" / "step2.weights.h5")
+    assert not np.allclose(step1.get_weights()[0], step2.get_weights()[0])  # step 2 trained on
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["command"] == "test"
+    # Resuming a finished run trains nothing again.
+    again = run(recipe, command="test", log=lambda *_: None)
+    assert again["steps"] == {} and math.isclose(again["top1"], results["top1"])
