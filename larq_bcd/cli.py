@@ -179,6 +179,15 @@ def cmd_bench(args):
     print("wrote " + ", ".join(written))
 
 
+def cmd_demo(args):
+    from larq_bcd import demo
+
+    try:
+        demo.run(args.output, args.dataset, args.epochs, runs=args.runs)
+    except (FileNotFoundError, ValueError, RuntimeError) as error:
+        raise CommandError(str(error).splitlines()[0]) from None
+
+
 def _add_convert_arguments(parser):
     parser.add_argument("model", help="a .keras/.h5 file, a SavedModel dir, or a zoo name")
     parser.add_argument("-o", "--output", required=True, help="the .tflite file to write")
@@ -229,6 +238,13 @@ def build_parser():
     suite.add_argument("--runs", type=int, default=10)
     suite.add_argument("--models", nargs="+", default=list(BENCH_MODELS))
     suite.set_defaults(func=cmd_bench)
+
+    demo = commands.add_parser("demo", help="train, convert, verify and benchmark BCDNet-B briefly")
+    demo.add_argument("--output", default="demo-report")
+    demo.add_argument("--dataset", default="sample", help="'sample', a tfds name or an image folder")
+    demo.add_argument("--epochs", type=int, default=2)
+    demo.add_argument("--runs", type=int, default=10)
+    demo.set_defaults(func=cmd_demo)
 
     train = commands.add_parser("train", help="train a recipe (zoo/recipes/*.yaml)")
     train.add_argument("recipe", help="a YAML recipe, e.g. zoo/recipes/bcdnet_b_cifar10.yaml")

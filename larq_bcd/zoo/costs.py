@@ -12,8 +12,8 @@ def costs(model):
     """
     profile = lq.models.ModelProfile(model)
     return {
-        "binary_macs": profile.op_count("mac", 1),
-        "float_macs": profile.op_count("mac", 32),
-        "params": model.count_params(),
-        "size_bytes": profile.memory // 8,
+        "binary_macs": int(profile.op_count("mac", 1)),
+        "float_macs": int(profile.op_count("mac", 32)),
+        "params": int(model.count_params()),
+        "size_bytes": int(profile.memory // 8),
     }

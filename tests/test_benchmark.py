@@ -1,0 +1,69 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from larq_bcd import benchmark, convert, device, layers
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+
+
+def read(name):
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return handle.read()
+
+
+def test_parse_rpi_output_takes_the_timed_block_not_the_warmup():
+    r = device.parse_benchmark_output(read("lce_benchmark_rpi4_quicknet.txt"))
+    assert r["name"] == "quicknet" and r["threads"] == 1 and r["runs"] == 50
+    assert r["mean_ms"] == pytest.approx(45.0214) and r["min_ms"] == pytest.approx(44.688)
+    assert r["std_ms"] == pytest.approx(0.261) and r["warmup_mean_ms"] == pytest.approx(45.3052)
+    assert r["size_bytes"] == 4352840 and r["init_ms"] == pytest.approx(61.713)
+    assert r["median_ms"] is None  # the tool prints no percentiles
+    assert set(benchmark.FIELDS) - {"ratio_to_first"} <= set(r)
+
+
+def test_parse_android_output_and_combine_rounds():
+    r = device.parse_benchmark_output(read("lce_benchmark_pixel_4threads.txt"), name="bcdnet_a")
+    assert r["threads"] == 4 and r["mean_ms"] == pytest.approx(12.6881)
+    merged = device.combine([r, {**r, "mean_ms": 13.0}, {**r, "mean_ms": 12.0}])
+    assert merged["median_ms"] == pytest.approx(12.6881) and merged["invocations"] == 3
+
+
+def test_parse_failed_run_says_why():
+    with pytest.raises(ValueError, match="Could not open '/home/pi/missing.tflite'"):
+        device.parse_benchmark_output(read("lce_benchmark_failed.txt"))
+
+
+def test_benchmark_command_flags():
+    argv = device.benchmark_command("./lce_benchmark_model", "m.tflite", threads=4, use_xnnpack=True)
+    assert argv[1:] == ["--graph=m.tflite", "--num_threads=4", "--warmup_runs=10", "--num_runs=50", "--use_xnnpack=true"]
+
+
+def _tiny(tmp_path, name, filters):
+    x = tf.keras.Input((8, 8, 32))
+    model = tf.keras.Model(x, layers.BinaryConv2D(filters, 3)(x))
+    path = str(tmp_path / f"{name}.tflite")
+    with open(path, "wb") as handle:
+        handle.write(convert.convert(model))
+    return path
+
+
+def test_host_benchmark_interleaves_and_writes_json_md_png(tmp_path):
+    a, b = _tiny(tmp_path, "a", 32), _tiny(tmp_path, "b", 64)
+    results = benchmark.measure([a, b], runs=3, warmup=1)
+    assert [r["name"] for r in results] == ["a", "b"] and results[0]["ratio_to_first"] == 1.0
+    assert all(r["p10_ms"] <= r["median_ms"] <= r["p90_ms"] for r in results)
+    paths = benchmark.write(results, str(tmp_path / "out"), command="test")
+    assert json.load(open(paths[0]))["results"][1]["name"] == "b"
+    assert "| b |" in open(paths[1]).read()
+    assert open(paths[2], "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_benchmark_names_a_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothere.tflite"):
+        benchmark.measure([str(tmp_path / "nothere.tflite")])

@@ -1,0 +1,70 @@
+import os
+import subprocess
+import sys
+
+import pytest
+import tensorflow as tf
+
+from larq_bcd import cli, layers
+
+
+def run(*argv):
+    return subprocess.run([sys.executable, "-m", "larq_bcd", *argv], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory):
+    x = tf.keras.Input((8, 8, 32))
+    y = layers.BinaryMLPBlock()(x)
+    y = tf.keras.layers.GlobalAveragePooling2D()(y)
+    model = tf.keras.Model(x, tf.keras.layers.Dense(4)(y))
+    path = str(tmp_path_factory.mktemp("m") / "tiny.keras")
+    model.save(path)
+    return path
+
+
+def test_help_of_every_command():
+    for argv in (["--help"], ["summary", "--help"], ["convert", "--help"], ["benchmark", "--help"],
+                 ["bench", "--help"], ["train", "--help"], ["demo", "--help"]):
+        out = run(*argv)
+        assert out.returncode == 0 and "usage:" in out.stdout, argv
+
+
+def test_lce_convert_verifies_and_writes(saved_model, tmp_path):
+    out_path = str(tmp_path / "tiny.tflite")
+    assert cli.lce_convert_main([saved_model, "-o", out_path, "--verify"]) == 0
+    assert os.path.getsize(out_path) > 0
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["nope.keras"], "model file not found: nope.keras"),
+        (["quicknet"], "neither a model file nor a zoo model"),
+        (["README.md"], "unknown model format"),
+    ],
+)
+def test_lce_convert_errors_are_one_line_and_leave_no_file(argv, message, tmp_path, capsys):
+    out_path = tmp_path / "out.tflite"
+    assert cli.lce_convert_main([*argv, "-o", str(out_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not out_path.exists() and not list(tmp_path.iterdir())
+
+
+def test_failed_verify_leaves_no_file(saved_model, tmp_path, capsys):
+    out_path = tmp_path / "out.tflite"
+    # A negative tolerance cannot be met: the check fails after conversion succeeded.
+    assert cli.lce_convert_main([saved_model, "-o", str(out_path), "--verify", "--tolerance", "-1"]) == 2
+    assert "parity check failed" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_bad_output_name(saved_model, tmp_path, capsys):
+    assert cli.main(["convert", saved_model, "-o", str(tmp_path / "model.bin")]) == 2
+    assert "must end in .tflite" in capsys.readouterr().err
+
+
+def test_summary_prints_the_cost_table(capsys):
+    assert cli.main(["summary", "bcdnet_a", "--input-size", "32"]) == 0
+    assert "| bcdnet_a | 32 | 1.217e+09 |" in capsys.readouterr().out
