@@ -136,7 +136,7 @@ _BUILTIN_NAMES = {
 
 
 def _shape(subgraph, index):
-    return list(subgraph.tensors[index].shape)
+    return [int(d) for d in subgraph.tensors[index].shape]
 
 
 def _op_macs(model, subgraph, op, name):

@@ -1,5 +1,7 @@
 """Every binary layer converts with LCE to bit-packed ops and computes what Keras computes."""
 
+import json
+
 import pytest
 from conftest import randomize
 from small_models import SMALL_MODELS, build
@@ -20,5 +22,6 @@ def test_small_model_converts_to_bitpacked_ops_with_parity(name):
     assert report.ops.get("FULLY_CONNECTED", 0) == n_float_fc, report.ops
     assert report.ops.get("CONV_2D", 0) == (1 if name == "resnet_block_down" else 0)
     assert report.binary_weight_bytes > 0
+    json.dumps(report.as_dict())  # plain Python numbers, ready for result files
     parity = convert.verify(model, flatbuffer, samples=3)
     assert parity.relative_diff < 1e-4, parity
