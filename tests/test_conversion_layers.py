@@ -22,6 +22,21 @@ def test_small_model_converts_to_bitpacked_ops_with_parity(name):
     assert report.ops.get("FULLY_CONNECTED", 0) == n_float_fc, report.ops
     assert report.ops.get("CONV_2D", 0) == (1 if name == "resnet_block_down" else 0)
     assert report.binary_weight_bytes > 0
+    if name == "learnable_bias_rprelu":
+        assert report.ops.get("PRELU") == 1 and "NEG" not in report.ops  # one fused op
     json.dumps(report.as_dict())  # plain Python numbers, ready for result files
     parity = convert.verify(model, flatbuffer, samples=3)
     assert parity.relative_diff < 1e-4, parity
+
+
+def test_batch_norm_after_a_binary_conv_fuses_into_lce_bconv2d():
+    import tensorflow as tf
+
+    from larq_bcd import layers
+    from larq_bcd.layers.block import batch_norm
+
+    x = tf.keras.Input((8, 8, 32))
+    model = randomize(tf.keras.Model(x, batch_norm("bn")(layers.BinaryConv2D(32, 3)(x))))
+    flatbuffer = convert.convert(model)
+    assert convert.inspect(flatbuffer).ops == {"LceBconv2d": 1, "LceQuantize": 1}  # no MUL/ADD left
+    assert convert.verify(model, flatbuffer, samples=2).relative_diff < 1e-4

@@ -65,8 +65,11 @@ class RPReLU(tf.keras.layers.Layer):
 
     def call(self, inputs):
         z = inputs + tf.cast(self.shift_in, inputs.dtype)
-        alpha = tf.cast(self.alpha, inputs.dtype)
-        return tf.nn.relu(z) - alpha * tf.nn.relu(-z) + tf.cast(self.shift_out, inputs.dtype)
+        # Keras' PReLU expression with a (1, 1, C) slope: the TFLite converter fuses it into
+        # one PRELU op (with a (C,) slope it leaves RELU, NEG, MUL, RELU, ADD).
+        alpha = tf.reshape(tf.cast(self.alpha, inputs.dtype), [1, 1, -1])
+        negative = -alpha * tf.nn.relu(-z)
+        return tf.nn.relu(z) + negative + tf.cast(self.shift_out, inputs.dtype)
 
     def get_config(self):
         return {
