@@ -8,7 +8,7 @@ weight quantizer produces a \(\pm\)scale kernel that LCE bit-packs into ``LceBco
 import larq as lq
 import tensorflow as tf
 
-from larq_bcd._utils import build_sublayer, positive_int, register, register_alias
+from larq_bcd._utils import build_sublayer, positive_int, register, register_alias, static_channels
 
 #: BCDNet's \(Q_b\) (Bi-Real Net's ApproxSign), re-exported from larq where it is the same:
 #: forward \(\mathrm{sign}(x)\); backward \(2 + 2x\) on \([-1, 0)\), \(2 - 2x\) on \([0, 1)\),
@@ -83,13 +83,7 @@ class DySign(lq.quantizers.Quantizer):
         super().__init__(**kwargs)
 
     def build(self, input_shape):
-        shape = tf.TensorShape(input_shape)
-        if shape.rank != 4 or shape[-1] is None:
-            raise ValueError(
-                f"DySign '{self.name}' expects a 4-D NHWC input with a known channel "
-                f"count, got shape {shape}."
-            )
-        channels = int(shape[-1])
+        channels = static_channels(self, input_shape)
         hidden = max(channels // self.reduction, 8)
         self.squeeze = tf.keras.layers.Dense(hidden, activation="relu", name="squeeze")
         self.threshold = tf.keras.layers.Dense(

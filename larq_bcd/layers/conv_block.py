@@ -8,7 +8,21 @@ from larq_bcd.layers.activations import RPReLU
 from larq_bcd.layers.block import Block, batch_norm
 
 
-class ReActBlock(Block):
+class _ConvBlock(Block):
+    """A block with an output width and a stride (1, or 2 to halve the feature map)."""
+
+    def __init__(self, filters, strides=1, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = positive_int("filters", filters)
+        self.strides = positive_int("strides", strides)
+        if self.strides not in (1, 2):
+            raise ValueError(f"`strides` must be 1 or 2, got {strides!r}.")
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "strides": self.strides}
+
+
+class ReActBlock(_ConvBlock):
     r"""ReActNet-A's basic block: a binary 3x3 conv and a binary 1x1 conv, each with a shortcut.
 
     \[
@@ -35,16 +49,6 @@ class ReActBlock(Block):
     """
 
     prefix = "react_block"
-
-    def __init__(self, filters, strides=1, **kwargs):
-        super().__init__(**kwargs)
-        self.filters = positive_int("filters", filters)
-        self.strides = positive_int("strides", strides)
-        if self.strides not in (1, 2):
-            raise ValueError(f"`strides` must be 1 or 2, got {strides!r}.")
-
-    def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "strides": self.strides}
 
     def __call__(self, x):
         width = x.shape[-1]
@@ -75,7 +79,7 @@ class ReActBlock(Block):
         return RPReLU(name=f"{self.name}_1x1_rprelu")(o2)
 
 
-class ResNetBlock(Block):
+class ResNetBlock(_ConvBlock):
     r"""ReAct-ResNet-18's block: one binary 3x3 conv with its own shortcut (Bi-Real style).
 
     \[
@@ -92,16 +96,9 @@ class ResNetBlock(Block):
     prefix = "resnet_block"
 
     def __init__(self, filters, strides=1, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(filters, strides, **kwargs)
         if self.beta != 1:
             raise ValueError("ResNetBlock has no RepConv variant: `beta` must be 1.")
-        self.filters = positive_int("filters", filters)
-        self.strides = positive_int("strides", strides)
-        if self.strides not in (1, 2):
-            raise ValueError(f"`strides` must be 1 or 2, got {strides!r}.")
-
-    def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "strides": self.strides}
 
     def __call__(self, x):
         y = self.binary_conv(x, self.filters, 3, self.strides, "3x3")
