@@ -15,21 +15,14 @@ _LEGACY_HELP = (
     "(and `pip install tf-keras`)."
 )
 
-if os.environ.get("TF_USE_LEGACY_KERAS", "1").lower() not in ("1", "true"):
-    raise ImportError(
-        f"TF_USE_LEGACY_KERAS={os.environ['TF_USE_LEGACY_KERAS']!r} selects Keras 3. "
-        + _LEGACY_HELP
-    )
+_preset = os.environ.get("TF_USE_LEGACY_KERAS")
+if _preset is not None and _preset.lower() not in ("1", "true"):
+    raise ImportError(f"TF_USE_LEGACY_KERAS={_preset!r} selects Keras 3. " + _LEGACY_HELP)
+if "tensorflow" in sys.modules and _preset is None:
+    # TensorFlow binds its Keras at import time: setting the variable now is too late.
+    raise ImportError("TensorFlow was imported with Keras 3 before larq_bcd. " + _LEGACY_HELP)
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-if "tensorflow" in sys.modules:
-    _keras_version = getattr(sys.modules["tensorflow"].keras, "__version__", "3")
-    if not _keras_version.startswith("2."):
-        raise ImportError(
-            f"TensorFlow was imported with Keras {_keras_version} before larq_bcd. "
-            + _LEGACY_HELP
-        )
 
 from larq_bcd import layers, quantizers  # noqa: E402
 from larq_bcd.quantizers import ApproxSign, DySign, ReActWeightSign  # noqa: E402
@@ -39,7 +32,7 @@ __all__ = ["layers", "quantizers", "zoo", "ApproxSign", "DySign", "ReActWeightSi
 
 def __getattr__(name):
     # Submodules that import more (the zoo, conversion, training) load on first use.
-    if name in ("zoo", "convert", "benchmark", "data", "training", "macs"):
+    if name in ("zoo", "convert", "benchmark", "data", "training", "device", "demo", "cli"):
         import importlib
 
         return importlib.import_module(f"larq_bcd.{name}")
