@@ -73,8 +73,8 @@ def cmd_summary(args):
     model = _zoo_model(args.name, args.input_size)
     lq.models.summary(model)
     c = costs(model)
-    print(f"| model | input | binary MACs | float MACs | params | size |")
-    print(f"|---|---|---|---|---|---|")
+    print("| model | input | binary MACs | float MACs | params | size |")
+    print("|---|---|---|---|---|---|")
     print(
         f"| {model.name} | {args.input_size} | {c['binary_macs']:.3e} | {c['float_macs']:.3e} "
         f"| {c['params'] / 1e6:.2f} M | {c['size_bytes'] / 2**20:.2f} MiB |"

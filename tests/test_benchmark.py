@@ -1,9 +1,6 @@
 import json
 import os
-import subprocess
-import sys
 
-import numpy as np
 import pytest
 import tensorflow as tf
 

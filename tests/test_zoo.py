@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import tensorflow as tf
 from conftest import randomize
 
 from larq_bcd import convert, zoo
@@ -81,6 +80,16 @@ def test_weights_path_round_trip(tmp_path):
     again = zoo.BCDNetB(width_multiplier=0.25, weights=path, **CIFAR)
     x = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype(np.float32)
     np.testing.assert_array_equal(model(x), again(x))
+
+
+def test_es_model_with_its_sliced_head_saves_and_loads(tmp_path):
+    import tensorflow as tf
+
+    model = randomize(zoo.ESReActNetA(width_multiplier=0.125, **CIFAR))
+    model.save(tmp_path / "es.keras")
+    x = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype(np.float32)
+    loaded = tf.keras.models.load_model(tmp_path / "es.keras")
+    np.testing.assert_array_equal(loaded(x), model(x))
 
 
 def test_width_multiplier_and_include_top():

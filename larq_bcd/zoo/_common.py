@@ -6,6 +6,7 @@ import os
 import tensorflow as tf
 
 from larq_bcd.layers.block import batch_norm
+from larq_bcd.layers.rep import ChannelReplicate
 
 #: ImageNet statistics of 0-255 RGB images: zoo models take raw images by default.
 MEAN_RGB = (0.485 * 255, 0.456 * 255, 0.406 * 255)
@@ -68,8 +69,6 @@ def stem(x, filters, strides, beta=1):
     )(x)
     x = batch_norm("stem_bn")(x)
     if beta > 1:
-        from larq_bcd.layers.rep import ChannelReplicate
-
         x = ChannelReplicate(beta, name="stem_replicate")(x)
     return x
 
@@ -97,7 +96,7 @@ def head(
     the first channels before pooling (ES-BNN's head on replicated tensors).
     """
     if keep_channels is not None:
-        x = x[..., :keep_channels]
+        x = x[:, :, :, :keep_channels]
     x = tf.keras.layers.GlobalAveragePooling2D(name="pool")(x)
     if dual_head:
         return [
