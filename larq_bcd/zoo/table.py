@@ -82,7 +82,17 @@ def main(argv=None):
     parser.add_argument("--output", default="zoo")
     parser.add_argument("--sizes", type=int, nargs="+", default=[224, 32])
     parser.add_argument("--models", nargs="+", default=zoo.available())
+    parser.add_argument(
+        "--resume", help="the output of an interrupted run: its printed rows are kept, not remeasured"
+    )
     args = parser.parse_args(argv)
+    done = {}
+    if args.resume:
+        with open(args.resume) as handle:
+            for line in handle:
+                if line.startswith('{"model"'):
+                    row = json.loads(line)
+                    done[(row["model"], row["input"])] = row
     command = "python -m larq_bcd.zoo.table " + " ".join(
         ["--output", args.output, "--sizes", *map(str, args.sizes)]
         + (["--models", *args.models] if args.models != zoo.available() else [])
@@ -90,7 +100,7 @@ def main(argv=None):
     rows = []
     for size in args.sizes:
         for name in args.models:
-            rows.append(measure(name, size))
+            rows.append(done.get((name, size)) or measure(name, size))
             print(json.dumps(rows[-1]), flush=True)
     with atomic_output(os.path.join(args.output, "models.json"), "w") as handle:
         json.dump({"command": command, "rows": rows}, handle, indent=2)
