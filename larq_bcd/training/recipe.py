@@ -138,7 +138,7 @@ def _fit_step(recipe, tag, model, teacher, train, test, epochs, weight_decay, st
     ]
     start = time.time()
     history = distiller.fit(
-        train.data, validation_data=test.data, epochs=epochs, callbacks=callbacks, verbose=2
+        train.data, validation_data=test.data, epochs=epochs, callbacks=callbacks, verbose=1
     )
     seconds = time.time() - start
     model.save_weights(done)
