@@ -157,3 +157,20 @@ def test_one_imagenet_model_converts_bitpacked_with_parity():
     assert report.binary_mac_share >= 0.95
     parity = convert.verify(model, flatbuffer, samples=1)
     assert parity.top1_agreement == 1.0 and parity.relative_diff < DEEP_TOLERANCE, parity
+
+
+#: At 224 the ResNet-18 models keep a float 7x7 stem and 1x1 shortcuts (about 94% binary).
+MIN_BINARY_SHARE_224 = {"dy_binary_cct": 0.70, "reactnet_resnet18": 0.9, "bcdnet_a_resnet18": 0.9,
+                        "bcdnet_b_resnet18": 0.9, "dybcnn_resnet18": 0.9}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", zoo.available())
+def test_every_imagenet_model_converts_bitpacked_with_parity(name):
+    """`make test-slow`: each takes one to two minutes."""
+    model = zoo.get(name, classifier_activation=None)
+    flatbuffer = convert.convert(model)
+    report = convert.inspect(flatbuffer)
+    assert report.binary_mac_share >= MIN_BINARY_SHARE_224.get(name, 0.95), report.binary_mac_share
+    parity = convert.verify(model, flatbuffer, samples=1)
+    assert parity.top1_agreement == 1.0 and parity.relative_diff < DEEP_TOLERANCE, parity
