@@ -157,10 +157,14 @@ def cmd_bench(args):
         for quantization in ("binary", "float"):
             label = name if quantization == "binary" else f"{name}_float"
             path = os.path.join(args.output, "tflite", f"{label}_{args.input_size}.tflite")
-            model = zoo.get(name, input_shape=(args.input_size,) * 2 + (3,), quantization=quantization)
-            flatbuffer = convert.convert(model)
-            with atomic_output(path) as handle:
-                handle.write(flatbuffer)
+            if args.reuse and os.path.exists(path):
+                with open(path, "rb") as handle:
+                    flatbuffer = handle.read()
+            else:
+                model = zoo.get(name, input_shape=(args.input_size,) * 2 + (3,), quantization=quantization)
+                flatbuffer = convert.convert(model)
+                with atomic_output(path) as handle:
+                    handle.write(flatbuffer)
             reports[label] = convert.inspect(flatbuffer).as_dict()
             paths.append(path)
             names.append(label)
@@ -237,6 +241,7 @@ def build_parser():
     suite.add_argument("--threads", type=int, default=1)
     suite.add_argument("--runs", type=int, default=10)
     suite.add_argument("--models", nargs="+", default=list(BENCH_MODELS))
+    suite.add_argument("--reuse", action="store_true", help="reuse .tflite files already in --output")
     suite.set_defaults(func=cmd_bench)
 
     demo = commands.add_parser("demo", help="train, convert, verify and benchmark BCDNet-B briefly")

@@ -106,6 +106,13 @@ def test_quantization_modes():
     assert step1["float_macs"] == twin["float_macs"] == binary["binary_macs"] + binary["float_macs"]
 
 
+def test_float_twin_of_a_dysign_model_has_no_threshold():
+    twin = zoo.DyBCNNReActNetA(quantization="float", **CIFAR)
+    assert costs(twin)["binary_macs"] == 0
+    assert not any("dysign" in layer.name for layer in twin.layers)
+    assert all(getattr(l, "input_quantizer", None) is None for l in twin.layers)
+
+
 def test_fold_dual_head_is_the_average_of_both_classifiers():
     model = randomize(zoo.BCDNetA(dual_head=True, width_multiplier=0.25, **CIFAR))
     x = np.random.default_rng(0).uniform(0, 255, (3, 32, 32, 3)).astype(np.float32)

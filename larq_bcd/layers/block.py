@@ -73,9 +73,8 @@ class Block:
         if self.threshold == "bias":
             return LearnableBias(name=f"{name}_sign_bias")(x), quantizer, None
         if self.threshold == "dysign":
-            if quantizer is None:
-                raise ValueError("quantization='float' has no sign, so no DySign threshold.")
-            return x, "dysign", None
+            # The float twin has no sign, so no threshold: DySign is left out.
+            return x, ("dysign" if quantizer else None), None
         alpha, dynamic_bias = ContextualDynamicEmbedding(
             out_channels * self.beta, self.reduction, name=f"{name}_cde"
         )(x)
