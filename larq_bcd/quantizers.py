@@ -65,6 +65,9 @@ class DySign(lq.quantizers.Quantizer):
     channel information ... into explicit thresholds") and the DyReLU hyper-function it
     names: GAP, a ReLU bottleneck with reduction ratio ``reduction``, no output
     normalisation, so \(\alpha\) is an unbounded threshold like ReActNet's learnable bias.
+    ``reduction=16`` (SE's default): at r=4 the float hyper-networks of DyBCNN-ReActNet-A
+    weighed 6 MB beside 7.7 MB of binary model, and its .tflite was only 8.5x smaller than
+    the float twin's; at r=16 they weigh a quarter of that.
     \(W_2\) and \(b_2\) start at zero, so at initialisation DySign is the plain sign and
     \(b_2\) plays the role of ReActNet's static RSign bias.
 
@@ -73,12 +76,12 @@ class DySign(lq.quantizers.Quantizer):
     ``LceQuantize``.
 
     Args:
-        reduction: reduction ratio \(r\) of the bottleneck (a positive integer).
+        reduction: reduction ratio \(r\) of the bottleneck (a positive integer, 16).
     """
 
     precision = 1
 
-    def __init__(self, reduction=4, **kwargs):
+    def __init__(self, reduction=16, **kwargs):
         self.reduction = positive_int("reduction", reduction)
         super().__init__(**kwargs)
 

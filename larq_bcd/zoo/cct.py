@@ -37,7 +37,7 @@ def DyBinaryCCT(
     classifier_activation="softmax",
     config=None,
     threshold="dysign",
-    reduction=4,
+    reduction=16,
     name="dy_binary_cct",
 ):
     """DyBinaryCCT: CCT with every linear map of its transformer binary and DySign thresholds.

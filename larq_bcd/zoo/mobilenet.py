@@ -127,7 +127,7 @@ def ESReActNetA(*, tau=2, name="es_reactnet_a", **kwargs):
     return react_mobilenet(name, beta=tau, es_head=True, **kwargs)
 
 
-def DyBCNNReActNetA(*, reduction=4, name="dybcnn_reactnet_a", **kwargs):
+def DyBCNNReActNetA(*, reduction=16, name="dybcnn_reactnet_a", **kwargs):
     """DyBCNN on ReActNet-A (Zhang et al. 2022): every RSign replaced by ``DySign``.
 
     Thresholds come per sample and channel from the block input's statistics (71.2%

@@ -86,7 +86,7 @@ def BCDNetBResNet18(*, reduction=4, name="bcdnet_b_resnet18", **kwargs):
     return BCDNetAResNet18(name=name, threshold="cde", reduction=reduction, **kwargs)
 
 
-def DyBCNNResNet18(*, reduction=4, name="dybcnn_resnet18", **kwargs):
+def DyBCNNResNet18(*, reduction=16, name="dybcnn_resnet18", **kwargs):
     """DyBCNN on ReAct-ResNet-18 (67.4% ImageNet): every RSign replaced by ``DySign``."""
     return react_resnet18(name, threshold="dysign", reduction=reduction, **kwargs)
 
