@@ -1,0 +1,85 @@
+"""Where images come from: an image folder, a tfds dataset, or the embedded CIFAR-10 sample.
+
+Each returns ``(tf.data.Dataset of (encoded-or-decoded image, int label), num_examples,
+class_names)``; the pipeline decodes, augments and batches.
+"""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+SAMPLE_PATH = os.path.join(os.path.dirname(__file__), "cifar10_sample.npz")
+CIFAR10_CLASSES = (
+    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+)
+
+
+def _mixed(items, labels):
+    """A fixed permutation (seed 0) so classes are mixed for ``limit`` and shuffle buffers."""
+    order = np.random.default_rng(0).permutation(len(labels))
+    return [items[i] for i in order], np.asarray(labels, np.int32)[order]
+
+
+def image_folder(directory, split):
+    """``directory/<split>/<class>/<image>`` (or ``directory/<class>/<image>``): sorted classes."""
+    root = os.path.join(directory, split) if split else directory
+    if not os.path.isdir(root):
+        raise FileNotFoundError(
+            f"no image folder at {root}: expected {directory}/{split}/<class>/<image>.jpg"
+        )
+    classes = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
+    if not classes:
+        raise ValueError(f"{root} has no class sub-folders (expected <class>/<image>.jpg).")
+    paths, labels = [], []
+    for label, name in enumerate(classes):
+        files = sorted(
+            f for f in os.listdir(os.path.join(root, name)) if f.lower().endswith(IMAGE_EXTENSIONS)
+        )
+        if not files:
+            raise ValueError(f"class folder {os.path.join(root, name)} has no .jpg/.png images.")
+        paths += [os.path.join(root, name, f) for f in files]
+        labels += [label] * len(files)
+    paths, labels = _mixed(paths, labels)
+    ds = tf.data.Dataset.from_tensor_slices((paths, labels)).map(
+        lambda path, label: (tf.io.read_file(path), label)
+    )
+    return ds, len(paths), classes
+
+
+def embedded_sample(split):
+    """The CIFAR-10 sample shipped in the package (JPEG bytes; ``make-sample`` builds it)."""
+    if not os.path.exists(SAMPLE_PATH):
+        raise FileNotFoundError(f"the embedded CIFAR-10 sample is missing: {SAMPLE_PATH}")
+    with np.load(SAMPLE_PATH) as sample:
+        keep = sample["split"] == (0 if split == "train" else 1)
+        offsets = sample["offsets"]
+        blob = sample["jpeg"].tobytes()
+        images = [blob[a:b] for a, b in zip(offsets[:-1][keep], offsets[1:][keep])]
+        labels = sample["labels"][keep]
+    images, labels = _mixed(images, labels)
+    ds = tf.data.Dataset.from_tensor_slices((images, labels))
+    return ds, len(images), list(CIFAR10_CLASSES)
+
+
+def tfds_dataset(name, split, data_dir=None, manual_dir=None, download=True):
+    """A tfds dataset (cifar10, cifar100, imagenet2012 with ``manual_dir``)."""
+    import tensorflow_datasets as tfds
+
+    config = {}
+    if manual_dir:
+        config["download_config"] = tfds.download.DownloadConfig(manual_dir=manual_dir)
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+        if download:
+            builder.download_and_prepare(**config)
+        ds = builder.as_dataset(split=split, as_supervised=True, shuffle_files=split == "train")
+    except Exception as error:  # noqa: BLE001 - tfds raises many types; say what was asked
+        raise RuntimeError(
+            f"tfds could not provide {name}[{split}] (data_dir={data_dir}, "
+            f"manual_dir={manual_dir}): {str(error).splitlines()[0]}"
+        ) from error
+    info = builder.info
+    classes = info.features["label"].names
+    return ds, info.splits[split].num_examples, classes
