@@ -46,6 +46,15 @@ def test_dual_head_loss_is_half_label_half_distillation():
     np.testing.assert_allclose(d(data), (fc + fc_dist) / 2, rtol=1e-6)
 
 
+def test_dual_head_only_for_the_models_that_have_it():
+    from larq_bcd.training.recipe import DUAL_HEAD_MODELS
+
+    for name in DUAL_HEAD_MODELS:
+        assert len(zoo.get(name, input_shape=(32, 32, 3), num_classes=10, width_multiplier=0.125, dual_head=True).outputs) == 2
+    with pytest.raises(TypeError):
+        zoo.get("bcdnet_a_resnet18", dual_head=True)
+
+
 def test_recipe_overrides_and_errors(tmp_path):
     path = tmp_path / "r.yaml"
     path.write_text("model: reactnet_a\nmodel_args: {width_multiplier: 0.5}\nepochs: 3\n")

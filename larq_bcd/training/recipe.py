@@ -23,6 +23,10 @@ from larq_bcd.training.schedules import WarmupDecay
 from larq_bcd.training.strategy import get_strategy
 
 
+#: Models with BCDNet's DeiT-style two classifiers, used when a teacher is given.
+DUAL_HEAD_MODELS = ("bcdnet_a", "bcdnet_b")
+
+
 @dataclasses.dataclass
 class Recipe:
     """Every knob of a training run (the YAML keys)."""
@@ -172,7 +176,7 @@ def run(recipe, command=None, log=print):
         if not os.path.exists(recipe.teacher):
             raise FileNotFoundError(f"teacher model not found: {recipe.teacher}")
         teacher = tf.keras.models.load_model(recipe.teacher, compile=False)
-    dual_head = recipe.model.startswith("bcdnet") and teacher is not None
+    dual_head = recipe.model in DUAL_HEAD_MODELS and teacher is not None
 
     steps = []
     with strategy.scope():
