@@ -108,7 +108,8 @@ def cmd_convert(args):
         print(
             f"parity: max |keras - tflite| = {parity.max_abs_diff:.3g} "
             f"({parity.relative_diff:.3g} of the output scale), top-1 agreement "
-            f"{parity.top1_agreement:.0%} on {parity.samples} random images"
+            f"{parity.top1_agreement:.0%} on {parity.samples} random images, "
+            f"{parity.exact_share:.0%} of them exact (the rest differ by sign flips)"
         )
         if not parity.ok(tolerance=args.tolerance):
             raise CommandError("parity check failed: TFLite output differs from Keras")

