@@ -65,6 +65,8 @@ def write(rows, output, name):
         "CIFAR-10 here is the JPEG re-encoding in `shared/datasets/cifar10-jpeg.tar.gz` (median PSNR",
         "about 31 dB against the originals): accuracy on it is close to, not equal to, accuracy on the",
         "original CIFAR-10. This is a small CPU budget on 32x32 images, not the papers' ImageNet setting.",
+        "Images/s are wall-clock on a 2-core machine that other jobs may have shared: compare rows",
+        "trained side by side, not across sessions.",
         "",
         "| model | binary? | width | top-1 | epochs | wall time (min) | train images/s | command |",
         "|---|---|---|---|---|---|---|---|",
