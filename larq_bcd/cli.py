@@ -33,6 +33,9 @@ def atomic_output(path, mode="wb"):
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is for secrets, not results
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -34,6 +34,7 @@ def test_lce_convert_verifies_and_writes(saved_model, tmp_path):
     out_path = str(tmp_path / "tiny.tflite")
     assert cli.lce_convert_main([saved_model, "-o", out_path, "--verify"]) == 0
     assert os.path.getsize(out_path) > 0
+    assert os.stat(out_path).st_mode & 0o044  # readable by others, like any written file
 
 
 @pytest.mark.parametrize(
