@@ -62,3 +62,14 @@ def test_malformed_folders(tmp_path):
         load(str(tmp_path), "train")
     with pytest.raises(ValueError, match="augmentation"):
         load("sample", augmentation="autoaugment")
+
+
+def test_tfds_failure_names_the_dataset_and_split(tmp_path, monkeypatch):
+    import tensorflow_datasets as tfds
+
+    def no_network(*args, **kwargs):
+        raise ConnectionError("no network here")
+
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", no_network)
+    with pytest.raises(RuntimeError, match=r"imagenet2012\[validation\].*no network here"):
+        load("imagenet2012", "test", data_dir=str(tmp_path))

@@ -54,7 +54,7 @@ def load(
         source: ``"sample"`` (the embedded CIFAR-10 sample), a tfds name (``cifar10``,
             ``cifar100``, ``imagenet2012`` with ``manual_dir``), or an image folder holding
             ``<split>/<class>/<image>.jpg`` (e.g. the unpacked CIFAR-10 JPEG archive).
-        split: ``"train"`` or ``"test"`` (``"validation"`` for ImageNet).
+        split: ``"train"`` or ``"test"`` (``"test"`` reads ImageNet's ``"validation"``).
         image_size: the square size the model takes.
         training: shuffle and augment; default ``split == "train"``.
         augmentation: one of ``none``, ``crop_flip`` (random crop + flip, or random resized
@@ -68,6 +68,8 @@ def load(
     if source == "sample":
         ds, count, classes = sources.embedded_sample(split)
     elif source in TFDS_NAMES:
+        if source == "imagenet2012" and split == "test":
+            split = "validation"  # ImageNet's labelled held-out split
         ds, count, classes = sources.tfds_dataset(source, split, data_dir, manual_dir)
     elif os.path.isdir(source):
         ds, count, classes = sources.image_folder(source, split)
