@@ -1,6 +1,9 @@
 """Small shared helpers: Keras registration and argument validation."""
 
+import contextlib
 import numbers
+import os
+import tempfile
 
 import tensorflow as tf
 
@@ -54,3 +57,22 @@ def static_channels(layer, input_shape):
             f"channel count, got shape {shape}."
         )
     return int(shape[-1])
+
+
+@contextlib.contextmanager
+def atomic_output(path, mode="wb"):
+    """Write to a temporary file beside ``path`` and move it in place only on success."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is for secrets, not results
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

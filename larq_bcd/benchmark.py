@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from larq_bcd.cli import atomic_output
+from larq_bcd._utils import atomic_output
 from larq_bcd.convert import interpreter
 
 #: The fields of one result (the on-device parsers in ``convert/`` write the same).

@@ -5,10 +5,10 @@ and never leaves a half-written output file.
 """
 
 import argparse
-import contextlib
 import os
 import sys
-import tempfile
+
+from larq_bcd._utils import atomic_output
 
 
 class CommandError(Exception):
@@ -22,25 +22,6 @@ def _zoo_model(name, input_size, num_classes=1000):
         return zoo.get(name, input_shape=(input_size, input_size, 3), num_classes=num_classes)
     except ValueError as error:
         raise CommandError(str(error)) from None
-
-
-@contextlib.contextmanager
-def atomic_output(path, mode="wb"):
-    """Write to a temporary file beside ``path`` and move it in place only on success."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, mode) as handle:
-            yield handle
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is for secrets, not results
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def load_model(source, input_size=224):
@@ -275,21 +256,13 @@ def _run(parser, argv):
     return 0
 
 
-def _quiet_tensorflow():
-    # TensorFlow's start-up lines (CUDA plugins, oneDNN) are noise in a CLI's output.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import larq_bcd  # noqa: F401  (tf-keras before TensorFlow)
-
-
 def main(argv=None):
-    _quiet_tensorflow()
 
     return _run(build_parser(), argv)
 
 
 def lce_convert_main(argv=None):
     """``lce_convert MODEL -o OUT.tflite [--int8] [--target arm|xcore] [--verify]``."""
-    _quiet_tensorflow()
     parser = argparse.ArgumentParser(
         prog="lce_convert", description="Convert a Keras model to a bit-packed .tflite with LCE."
     )

@@ -9,7 +9,7 @@ import json
 import os
 import time
 
-from larq_bcd.cli import atomic_output
+from larq_bcd._utils import atomic_output
 
 
 def run(output="demo-report", dataset="sample", epochs=2, width_multiplier=0.25, runs=10, log=print):

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 
-from larq_bcd.cli import atomic_output
+from larq_bcd._utils import atomic_output
 
 
 def _curve(run):

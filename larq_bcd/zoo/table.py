@@ -15,7 +15,7 @@ import time
 
 import larq_bcd  # noqa: F401  (tf-keras before TensorFlow)
 from larq_bcd import convert, zoo
-from larq_bcd.cli import atomic_output
+from larq_bcd._utils import atomic_output
 from larq_bcd.zoo.costs import costs
 
 #: The papers' ImageNet numbers: top-1 (%), BOPs, FLOPs (see shared reference notes).
