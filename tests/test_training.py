@@ -1,5 +1,6 @@
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -90,3 +91,19 @@ def test_two_step_training_with_a_teacher_end_to_end(tmp_path):
     # Resuming a finished run trains nothing again.
     again = run(recipe, command="test", log=lambda *_: None)
     assert again["steps"] == {} and math.isclose(again["top1"], results["top1"])
+
+
+def test_training_throughput_side_by_side_writes_json_md_png(tmp_path):
+    from larq_bcd.training import throughput
+
+    results = throughput.measure(["reactnet_resnet18", "reactnet_resnet18:float"], width=0.125, batch_size=4, steps=1, rounds=2, warmup=1)
+    assert [r["quantization"] for r in results] == ["binary", "float"]
+    assert results[0]["time_per_image_to_first"] == 1.0
+    assert all(r["p10"] <= r["images_per_second"] <= r["p90"] and r["images_per_second"] > 0 for r in results)
+    paths = throughput.write(results, str(tmp_path), command="test")
+    assert [os.path.basename(p) for p in paths] == [f"train_throughput_32.{e}" for e in ("json", "md", "png")]
+    assert "| reactnet_resnet18:float |" in open(paths[1]).read()
+    with pytest.raises(ValueError, match="unknown model 'resnet9000'"):
+        throughput.parse_model("resnet9000")
+    with pytest.raises(ValueError, match="quantization must be one of"):
+        throughput.parse_model("bcdnet_a:ternary")

@@ -1,0 +1,187 @@
+"""Training throughput (images/s) of zoo models, side by side, with ratios to the first.
+
+    python -m larq_bcd.training.throughput reactnet_a bcdnet_a bcdnet_b reactnet_a:float \
+        --width 0.25 --output zoo/benchmarks
+
+Each model trains on one fixed batch of random 0-255 images (the input pipeline is not
+timed). The models run interleaved, ``steps`` training steps of each per round, so that the
+load of a shared machine hits them alike: compare the ratios, not the absolute numbers.
+``name:float`` (or ``name:activations``) measures the model's float (or binary-activation,
+real-weight) twin. Writes ``train_throughput_<size>.{json,md,png}`` in ``--output``.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+import larq_bcd  # noqa: F401  (tf-keras before TensorFlow)
+import tensorflow as tf
+
+from larq_bcd import zoo
+from larq_bcd._utils import atomic_output
+
+QUANTIZATIONS = ("binary", "activations", "float")
+
+
+def parse_model(spec):
+    """``"bcdnet_a:float"`` -> ``("bcdnet_a", "float")``; the default quantization is binary."""
+    name, _, quantization = spec.partition(":")
+    quantization = quantization or "binary"
+    if name not in zoo.available():
+        raise ValueError(f"unknown model {name!r}; available: {zoo.available()}")
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"{spec!r}: quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
+    return name, quantization
+
+
+def _trainer(spec, image_size, width, batch_size, seed):
+    name, quantization = parse_model(spec)
+    kwargs = dict(
+        input_shape=(image_size, image_size, 3),
+        num_classes=10,
+        width_multiplier=width,
+        classifier_activation=None,
+    )
+    if quantization != "binary":
+        kwargs["quantization"] = quantization
+    model = zoo.get(name, **kwargs)
+    model.compile(
+        optimizer=tf.keras.optimizers.Adam(1e-3),
+        loss=tf.keras.losses.CategoricalCrossentropy(from_logits=True),
+    )
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 255, (batch_size, image_size, image_size, 3)).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch_size)]
+    return model, x, y
+
+
+def measure(models, *, image_size=32, width=0.25, batch_size=128, steps=4, rounds=5, warmup=2, seed=0):
+    """Images/s of one training step of each model spec, interleaved; a list of dicts."""
+    if not models:
+        raise ValueError("give at least one model")
+    trainers = [_trainer(spec, image_size, width, batch_size, seed) for spec in models]
+    seconds = [[] for _ in models]
+    for round_ in range(rounds + 1):
+        for i, (model, x, y) in enumerate(trainers):
+            n = warmup if round_ == 0 else steps
+            start = time.perf_counter()
+            for _ in range(n):
+                model.train_on_batch(x, y)
+            if round_ > 0:
+                seconds[i].append((time.perf_counter() - start) / steps)
+    results = []
+    for spec, (model, _, _), s in zip(models, trainers, seconds):
+        name, quantization = parse_model(spec)
+        per_second = batch_size / np.asarray(s)
+        results.append(
+            {
+                "name": spec,
+                "model": name,
+                "quantization": quantization,
+                "params": int(model.count_params()),
+                "images_per_second": float(np.median(per_second)),
+                "p10": float(np.percentile(per_second, 10)),
+                "p90": float(np.percentile(per_second, 90)),
+                "image_size": image_size,
+                "width": width,
+                "batch_size": batch_size,
+                "steps": steps,
+                "rounds": rounds,
+            }
+        )
+    first = results[0]["images_per_second"]
+    for r in results:
+        r["time_per_image_to_first"] = first / r["images_per_second"]
+    return results
+
+
+def markdown(results, command=""):
+    r0 = results[0]
+    lines = [
+        f"### Training throughput at {r0['image_size']}x{r0['image_size']}, width {r0['width']}, "
+        f"batch {r0['batch_size']} ({r0['rounds']} interleaved rounds of {r0['steps']} steps)",
+        "",
+        f"`{command}`" if command else "",
+        "",
+        "| model | params | images/s (median) | p10 | p90 | time per image / first |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['name']} | {r['params'] / 1e6:.2f} M | {r['images_per_second']:.1f} | {r['p10']:.1f} | "
+            f"{r['p90']:.1f} | {r['time_per_image_to_first']:.2f}x |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plot(results, path):
+    """Bar chart of images/s (median, p10-p90), one bar per model."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [r["name"] for r in results]
+    median = [r["images_per_second"] for r in results]
+    error = [[m - r["p10"] for m, r in zip(median, results)], [r["p90"] - m for m, r in zip(median, results)]]
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(names) + 3), 4.5))
+    ax.bar(names, median, yerr=error, capsize=3, color="tab:green")
+    ax.set_ylabel("training images/s (median, p10-p90)")
+    ax.set_title(f"Training throughput, {results[0]['image_size']}x{results[0]['image_size']}, width {results[0]['width']}")
+    ax.tick_params(axis="x", rotation=45)
+    for label in ax.get_xticklabels():
+        label.set_ha("right")
+    fig.tight_layout()
+    with atomic_output(path, "wb") as handle:
+        fig.savefig(handle, format="png", dpi=110)
+    plt.close(fig)
+
+
+def write(results, output, command=""):
+    """``train_throughput_<size>``.json, .md and .png in ``output``; returns their paths."""
+    os.makedirs(output, exist_ok=True)
+    stem = os.path.join(output, f"train_throughput_{results[0]['image_size']}")
+    paths = [f"{stem}.{ext}" for ext in ("json", "md", "png")]
+    with atomic_output(paths[0], "w") as handle:
+        json.dump({"command": command, "results": results}, handle, indent=2)
+    with atomic_output(paths[1], "w") as handle:
+        handle.write(markdown(results, command))
+    plot(results, paths[2])
+    return paths
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m larq_bcd.training.throughput", description=__doc__.split("\n")[0])
+    parser.add_argument("models", nargs="+", help="zoo names, optionally name:float or name:activations; the first is the reference")
+    parser.add_argument("--output", required=True, help="folder for train_throughput_<size>.{json,md,png}")
+    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--width", type=float, default=0.25, help="width_multiplier of every model")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=4, help="training steps per model per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args(argv)
+    try:
+        for spec in args.models:
+            parse_model(spec)
+        results = measure(
+            args.models,
+            image_size=args.image_size,
+            width=args.width,
+            batch_size=args.batch_size,
+            steps=args.steps,
+            rounds=args.rounds,
+        )
+    except ValueError as error:
+        parser.exit(2, f"error: {error}\n")
+    command = " ".join(["python -m larq_bcd.training.throughput", *(argv if argv is not None else sys.argv[1:])])
+    for path in write(results, args.output, command):
+        print(f"wrote {path}")
+    print(markdown(results, command))
+
+
+if __name__ == "__main__":
+    main()
