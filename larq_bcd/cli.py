@@ -102,6 +102,26 @@ def cmd_convert(args):
     print(f"wrote {args.output}")
 
 
+def cmd_evaluate(args):
+    from larq_bcd import convert
+    from larq_bcd.data import load
+
+    if not os.path.exists(args.tflite):
+        raise CommandError(f"no .tflite at {args.tflite}")
+    with open(args.tflite, "rb") as handle:
+        flatbuffer = handle.read()
+    model = load_model(args.keras) if args.keras else None
+    try:
+        data = load(args.dataset, args.split, image_size=args.image_size, batch_size=64, limit=args.limit)
+        result = convert.evaluate(flatbuffer, data.data, model)
+    except (FileNotFoundError, ValueError) as error:
+        raise CommandError(str(error).splitlines()[0]) from None
+    line = f"{args.tflite}: top-1 {result['tflite_top1']:.2%} on {result['examples']} {args.split} images"
+    if model is not None:
+        line += f"; Keras {result['keras_top1']:.2%}; same prediction on {result['agreement']:.2%}"
+    print(line)
+
+
 def cmd_train(args):
     from larq_bcd.training.recipe import Recipe, run
 
@@ -235,6 +255,15 @@ def build_parser():
     demo.add_argument("--epochs", type=int, default=2)
     demo.add_argument("--runs", type=int, default=10)
     demo.set_defaults(func=cmd_demo)
+
+    evaluate = commands.add_parser("evaluate", help="top-1 of a .tflite on a labelled dataset, beside Keras")
+    evaluate.add_argument("tflite", help="the .tflite file (float input, raw 0-255 RGB)")
+    evaluate.add_argument("--dataset", required=True, help="'sample', a tfds name or an image folder")
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--image-size", type=int, default=32)
+    evaluate.add_argument("--limit", type=int, default=None, help="evaluate the first N images only")
+    evaluate.add_argument("--keras", default=None, help="the Keras model it came from, to compare")
+    evaluate.set_defaults(func=cmd_evaluate)
 
     train = commands.add_parser("train", help="train a recipe (zoo/recipes/*.yaml)")
     train.add_argument("recipe", help="a YAML recipe, e.g. zoo/recipes/bcdnet_b_cifar10.yaml")

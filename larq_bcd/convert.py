@@ -2,6 +2,7 @@
 
 - ``convert(model)``: a Keras model to a bit-packed ``.tflite`` (bytes).
 - ``verify(model, flatbuffer)``: Keras vs the LCE interpreter on the same inputs.
+- ``evaluate(flatbuffer, dataset, model)``: top-1 of the .tflite (and of Keras) on labelled data.
 - ``inspect(flatbuffer)``: op histogram, binary share of the MACs, weight bytes, and the
   float convolutions that stand where a binary one may have been meant.
 """
@@ -105,6 +106,39 @@ def verify(model, flatbuffer, inputs=None, *, samples=4, seed=0):
     scale = float(np.max(np.abs(expected)))
     exact = float(np.mean(np.max(np.abs(flat_e - flat_a), axis=-1) <= 1e-4 * max(scale, 1e-12)))
     return Parity(diff, scale, agreement, len(inputs), exact)
+
+
+def evaluate(flatbuffer, dataset, model=None):
+    """Top-1 of the flatbuffer on the LCE interpreter over labelled batches, beside Keras.
+
+    Args:
+        dataset: batches of (images, one-hot labels), e.g. ``larq_bcd.data.load(...).data``.
+        model: the Keras model the flatbuffer came from; if given, its top-1 and the share
+            of images on which both predict the same class are reported too.
+
+    Returns a dict: ``examples``, ``tflite_top1`` and, with ``model``, ``keras_top1`` and
+    ``agreement``.
+    """
+    runner = interpreter(flatbuffer)
+    expected_shape = tuple(runner.input_shapes[0][1:])
+    labels, lite, keras = [], [], []
+    for images, onehot in dataset:
+        images = np.asarray(images, dtype=np.float32)
+        if images.shape[1:] != expected_shape:
+            raise ValueError(f"the data has images of shape {images.shape[1:]}, the .tflite expects {expected_shape}")
+        labels.append(np.argmax(onehot, -1))
+        lite.append(np.asarray(runner.predict(images)).reshape(len(images), -1).argmax(-1))
+        if model is not None:
+            keras.append(np.asarray(model(images, training=False)).reshape(len(images), -1).argmax(-1))
+    if not labels:
+        raise ValueError("evaluate() got an empty dataset")
+    labels, lite = np.concatenate(labels), np.concatenate(lite)
+    result = {"examples": int(len(labels)), "tflite_top1": float(np.mean(lite == labels))}
+    if model is not None:
+        keras = np.concatenate(keras)
+        result["keras_top1"] = float(np.mean(keras == labels))
+        result["agreement"] = float(np.mean(keras == lite))
+    return result
 
 
 @dataclasses.dataclass

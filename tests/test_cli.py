@@ -25,7 +25,7 @@ def saved_model(tmp_path_factory):
 
 def test_help_of_every_command():
     for argv in (["--help"], ["summary", "--help"], ["convert", "--help"], ["benchmark", "--help"],
-                 ["bench", "--help"], ["train", "--help"], ["demo", "--help"]):
+                 ["bench", "--help"], ["train", "--help"], ["demo", "--help"], ["evaluate", "--help"]):
         out = run(*argv)
         assert out.returncode == 0 and "usage:" in out.stdout, argv
 
@@ -69,3 +69,24 @@ def test_bad_output_name(saved_model, tmp_path, capsys):
 def test_summary_prints_the_cost_table(capsys):
     assert cli.main(["summary", "bcdnet_a", "--input-size", "32"]) == 0
     assert "| bcdnet_a | 32 | 1.217e+09 |" in capsys.readouterr().out
+
+
+def test_evaluate_a_tflite_on_labelled_images_beside_keras(tmp_path, capsys):
+    from larq_bcd import convert
+
+    x = tf.keras.Input((32, 32, 3))
+    y = tf.keras.layers.Rescaling(1 / 127.5, -1)(x)
+    y = layers.BinaryConv2D(16, 3, strides=2)(y)
+    y = tf.keras.layers.GlobalAveragePooling2D()(y)
+    model = tf.keras.Model(x, tf.keras.layers.Dense(10)(y))
+    keras_path, tflite_path = str(tmp_path / "m.keras"), str(tmp_path / "m.tflite")
+    model.save(keras_path)
+    with open(tflite_path, "wb") as handle:
+        handle.write(convert.convert(model))
+    argv = ["evaluate", tflite_path, "--dataset", "sample", "--limit", "24", "--keras", keras_path]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "on 24 test images" in out and "same prediction on 100.00%" in out
+    assert cli.main(["evaluate", tflite_path, "--dataset", "sample", "--image-size", "24", "--limit", "8"]) == 2
+    assert "the .tflite expects (32, 32, 3)" in capsys.readouterr().err
+    assert cli.main(["evaluate", str(tmp_path / "none.tflite"), "--dataset", "sample"]) == 2
