@@ -187,3 +187,21 @@ def test_every_imagenet_model_converts_bitpacked(name):
     )
     assert report.ops["LceBconv2d"] == binary_layers
     assert report.binary_mac_share >= MIN_BINARY_SHARE_224.get(name, 0.95), report.binary_mac_share
+
+
+def test_committed_cifar10_model_loads_and_classifies_the_sample():
+    import glob
+    import os
+
+    import numpy as np
+    import tensorflow as tf
+
+    from larq_bcd.data import load
+
+    root = os.path.join(os.path.dirname(__file__), "..", "zoo")
+    (path,) = glob.glob(os.path.join(root, "*cifar10*.keras"))
+    model = tf.keras.models.load_model(path, compile=False)  # no custom_objects needed
+    assert model.input_shape == (None, 32, 32, 3) and model.output_shape == (None, 10)
+    data = load("sample", "test", image_size=32, batch_size=128, limit=256)
+    hits = [np.argmax(model(x, training=False), -1) == np.argmax(y, -1) for x, y in data.data]
+    assert np.mean(np.concatenate(hits)) > 0.6  # 74% on the full test set; chance is 10%
