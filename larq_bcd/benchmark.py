@@ -30,8 +30,8 @@ def measure(paths, *, threads=1, runs=20, warmup=2, names=None, seed=0):
             flatbuffer = handle.read()
         try:
             runner = interpreter(flatbuffer, num_threads=threads)
-        except Exception as error:  # noqa: BLE001 - the interpreter's errors are opaque
-            raise ValueError(f"{path} is not a TFLite model LCE can run: {error}") from None
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from None
         shape = runner.input_shapes[0]
         x = rng.uniform(0, 255, shape).astype(np.float32)
         if runner.input_types[0] == np.int8:

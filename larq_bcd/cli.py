@@ -115,7 +115,7 @@ def cmd_evaluate(args):
         data = load(args.dataset, args.split, image_size=args.image_size, batch_size=64, limit=args.limit)
         result = convert.evaluate(flatbuffer, data.data, model)
     except (FileNotFoundError, ValueError) as error:
-        raise CommandError(str(error).splitlines()[0]) from None
+        raise CommandError(f"{args.tflite}: {str(error).splitlines()[0]}") from None
     line = f"{args.tflite}: top-1 {result['tflite_top1']:.2%} on {result['examples']} {args.split} images"
     if model is not None:
         line += f"; Keras {result['keras_top1']:.2%}; same prediction on {result['agreement']:.2%}"

@@ -53,7 +53,10 @@ def interpreter(flatbuffer, num_threads=1):
     """The LCE interpreter for a flatbuffer (runs batch 1 per call; portable kernels on x86)."""
     from larq_compute_engine.tflite.python.interpreter import Interpreter
 
-    return Interpreter(flatbuffer, num_threads=num_threads)
+    try:
+        return Interpreter(flatbuffer, num_threads=num_threads)
+    except Exception as error:  # noqa: BLE001 - the interpreter's errors are opaque
+        raise ValueError(f"not a TFLite model LCE can run: {str(error).strip()}") from None
 
 
 @dataclasses.dataclass

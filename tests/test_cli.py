@@ -90,3 +90,8 @@ def test_evaluate_a_tflite_on_labelled_images_beside_keras(tmp_path, capsys):
     assert cli.main(["evaluate", tflite_path, "--dataset", "sample", "--image-size", "24", "--limit", "8"]) == 2
     assert "the .tflite expects (32, 32, 3)" in capsys.readouterr().err
     assert cli.main(["evaluate", str(tmp_path / "none.tflite"), "--dataset", "sample"]) == 2
+    assert "no .tflite at" in capsys.readouterr().err
+    garbage = tmp_path / "garbage.tflite"
+    garbage.write_bytes(b"not a flatbuffer")
+    assert cli.main(["evaluate", str(garbage), "--dataset", "sample", "--limit", "8"]) == 2
+    assert "not a TFLite model LCE can run" in capsys.readouterr().err

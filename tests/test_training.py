@@ -107,3 +107,29 @@ def test_training_throughput_side_by_side_writes_json_md_png(tmp_path):
         throughput.parse_model("resnet9000")
     with pytest.raises(ValueError, match="quantization must be one of"):
         throughput.parse_model("bcdnet_a:ternary")
+
+
+def test_report_table_curves_and_best_binary_model(tmp_path):
+    from larq_bcd.training import report
+
+    def fake_run(name, quantization, top1, curve):
+        run_dir = tmp_path / name
+        run_dir.mkdir()
+        args = {"width_multiplier": 0.25, **({"quantization": quantization} if quantization else {})}
+        steps = {"train": {"epochs": len(curve), "seconds": 60.0, "images_per_second": 99.0}}
+        (run_dir / "results.json").write_text(json.dumps({
+            "recipe": {"model": name, "model_args": args}, "steps": steps, "top1": top1,
+            "test_examples": 10000, "command": f"larq-bcd train {name}.yaml"}))
+        rows = "".join(f"{i},0.5,1.0,{a},1.0\n" for i, a in enumerate(curve))
+        (run_dir / "history_train.csv").write_text("epoch,accuracy,loss,val_accuracy,val_loss\n" + rows)
+        (run_dir / "model.keras").write_bytes(name.encode())
+        return str(run_dir)
+
+    runs = [fake_run("reactnet_a", None, 0.47, [0.31, 0.43, 0.47]), fake_run("twin", "float", 0.70, [0.52, 0.70])]
+    report.write(report.collect(runs), str(tmp_path / "zoo"), "cifar10")
+    table = (tmp_path / "zoo" / "cifar10.md").read_text()
+    assert "| reactnet_a | binary | 0.25 | 47.00% | 3 | 31.0 43.0 47.0 | 1.0 | 99.0 |" in table
+    assert "| twin | float twin |" in table
+    # The best *binary* run is copied, even though the float twin scores higher.
+    assert (tmp_path / "zoo" / "reactnet_a_cifar10.keras").read_bytes() == b"reactnet_a"
+    assert (tmp_path / "zoo" / "cifar10_curves.png").stat().st_size > 0

@@ -70,13 +70,13 @@ def write(rows, output, name):
         "side by side in one run, is in `benchmarks/train_throughput_32.md`",
         "(`python -m larq_bcd.training.throughput`).",
         "",
-        "| model | binary? | width | top-1 | epochs | wall time (min) | train images/s | command |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | binary? | width | top-1 | epochs | test top-1 per epoch (%) | wall time (min) | train images/s | command |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in sorted(rows, key=lambda r: -r["top1"]):
         lines.append(
             f"| {r['model']} | {'float twin' if r['float_twin'] else 'binary'} | {r['width']} | "
-            f"{r['top1']:.2%} | {r['epochs']} | {r['minutes']} | "
+            f"{r['top1']:.2%} | {r['epochs']} | {' '.join(f'{100 * a:.1f}' for a in r['curve'][1])} | {r['minutes']} | "
             f"{', '.join(str(v) for v in r['images_per_second'])} | `{r['command']}` |"
         )
     lines += ["", f"Test set: {rows[0]['test_examples'] if rows else 0} images.", "", f"![validation accuracy per epoch]({name}_curves.png)", ""]

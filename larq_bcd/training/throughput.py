@@ -38,8 +38,7 @@ def parse_model(spec):
     return name, quantization
 
 
-def _trainer(spec, image_size, width, batch_size, seed):
-    name, quantization = parse_model(spec)
+def _trainer(name, quantization, image_size, width, batch_size, seed):
     kwargs = dict(
         input_shape=(image_size, image_size, 3),
         num_classes=10,
@@ -63,7 +62,8 @@ def measure(models, *, image_size=32, width=0.25, batch_size=128, steps=4, round
     """Images/s of one training step of each model spec, interleaved; a list of dicts."""
     if not models:
         raise ValueError("give at least one model")
-    trainers = [_trainer(spec, image_size, width, batch_size, seed) for spec in models]
+    parsed = [parse_model(spec) for spec in models]  # every name checked before any build
+    trainers = [_trainer(*p, image_size, width, batch_size, seed) for p in parsed]
     seconds = [[] for _ in models]
     for round_ in range(rounds + 1):
         for i, (model, x, y) in enumerate(trainers):
@@ -74,8 +74,7 @@ def measure(models, *, image_size=32, width=0.25, batch_size=128, steps=4, round
             if round_ > 0:
                 seconds[i].append((time.perf_counter() - start) / steps)
     results = []
-    for spec, (model, _, _), s in zip(models, trainers, seconds):
-        name, quantization = parse_model(spec)
+    for spec, (name, quantization), (model, _, _), s in zip(models, parsed, trainers, seconds):
         per_second = batch_size / np.asarray(s)
         results.append(
             {
@@ -143,7 +142,6 @@ def plot(results, path):
 
 def write(results, output, command=""):
     """``train_throughput_<size>``.json, .md and .png in ``output``; returns their paths."""
-    os.makedirs(output, exist_ok=True)
     stem = os.path.join(output, f"train_throughput_{results[0]['image_size']}")
     paths = [f"{stem}.{ext}" for ext in ("json", "md", "png")]
     with atomic_output(paths[0], "w") as handle:
@@ -165,8 +163,6 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
     try:
-        for spec in args.models:
-            parse_model(spec)
         results = measure(
             args.models,
             image_size=args.image_size,
