@@ -25,9 +25,18 @@ os.environ["TF_USE_LEGACY_KERAS"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from larq_bcd import layers, quantizers  # noqa: E402
-from larq_bcd.quantizers import ApproxSign, DySign, ReActWeightSign  # noqa: E402
+from larq_bcd.quantizers import (  # noqa: E402
+    ApproxSign,
+    DySign,
+    ReActWeightSign,
+    ReCU,
+    StandardizedApproxSign,
+)
 
-__all__ = ["layers", "quantizers", "zoo", "ApproxSign", "DySign", "ReActWeightSign"]
+__all__ = [
+    "layers", "quantizers", "zoo", "ApproxSign", "DySign", "ReActWeightSign", "ReCU",
+    "StandardizedApproxSign",
+]
 
 
 def __getattr__(name):

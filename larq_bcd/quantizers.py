@@ -103,3 +103,119 @@ class DySign(lq.quantizers.Quantizer):
 
     def get_config(self):
         return {**super().get_config(), "reduction": self.reduction}
+
+
+@register
+@register_alias("standardized_approx_sign")
+class StandardizedApproxSign(lq.quantizers.Quantizer):
+    r"""ReCU's activation binarizer: sign, with ApproxSign's gradient on standardised inputs.
+
+    \[
+    q(x) = \mathrm{sign}(x),\qquad
+    \frac{\partial q}{\partial x} = \frac{\partial}{\partial x}\,
+        \mathrm{ApproxSign}\!\Big(\frac{x}{\sqrt{\sigma^2(x) + 10^{-5}}}\Big)
+    \]
+
+    where \(\sigma^2(x)\) is the variance of each sample over height, width and channels
+    (unbiased, as ``torch.var``) and the gradient also flows through it, as in the official
+    ``BinarizeConv2d``. Dividing by a positive number never changes a sign, so the forward
+    pass is the plain sign in training and inference alike and LCE converts it to one
+    ``LceQuantize``. String alias ``"standardized_approx_sign"``.
+
+    Reference: Xu et al., "ReCU: Reviving the Dead Weights in Binary Neural Networks",
+    ICCV 2021 (code: z-hXu/ReCU, ``BinaryQuantize_a``).
+    """
+
+    precision = 1
+
+    def call(self, inputs):
+        return _standardized_approx_sign(inputs)
+
+
+@tf.custom_gradient
+def _standardized_approx_sign(x):
+    def grad(dy):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            axes = list(range(1, x.shape.rank))
+            count = tf.cast(tf.reduce_prod(tf.shape(x)[1:]), x.dtype)
+            centred = x - tf.reduce_mean(x, axis=axes, keepdims=True)
+            variance = tf.reduce_sum(tf.square(centred), axis=axes, keepdims=True) / (count - 1)
+            standardized = x / tf.sqrt(variance + 1e-5)
+            surrogate = tf.clip_by_value(2.0 - tf.abs(2.0 * standardized), 0.0, 2.0)
+            # d/dx of the ApproxSign integral: sum(dy * surrogate * d standardized / dx)
+            y = tf.stop_gradient(dy * surrogate) * standardized
+        return tape.gradient(y, x)
+
+    return lq.math.sign(x), grad
+
+
+@register
+@register_alias("recu")
+class ReCU(lq.quantizers.Quantizer):
+    r"""ReCU's weight binarizer: a rectified clamp unit on standardised weights, learned scale.
+
+    For each output channel \(o\) of a kernel \(W\):
+    \[
+    \hat W_o = \frac{W_o - \bar W_o}{\sqrt{\sigma^2(W_o) + 10^{-5}} / (2\sqrt2)},\qquad
+    Q(\tau) = -\,\mathbb{E}|\hat W| \cdot \ln(2 - 2\tau),\qquad
+    \tilde W = \mathrm{clip}(\hat W, -Q(\tau), Q(\tau))
+    \]
+    \[
+    q(W)_o = \alpha_o \cdot \mathrm{sign}(\tilde W_o),\qquad
+    \frac{\partial q}{\partial \tilde W} = \alpha \ \text{(straight-through)}
+    \]
+    The standardisation (a Laplace fit with scale \(1/(2\sqrt2)\) of the standard deviation)
+    and the clamp shape only the gradient: the clamp "revives" dead weights beyond
+    \(Q(\tau)\) by pulling them back in, and \(\tau\) grows from ``tau_min`` to ``tau_max``
+    during training (``larq_bcd.training.ReCUTauSchedule``). \(Q\) carries no gradient.
+    \(\alpha\) (one learnable scale per output channel, initialised uniformly in [0, 1) as in
+    the official code) multiplies the \(\pm1\) kernel, exactly as the official code scales
+    the conv output, so the kernel is \(\pm|\alpha_o|\) per output channel and LCE bit-packs
+    it into ``LceBconv2d``.
+
+    Weights: ``alpha`` (trainable, one per output channel) and ``tau`` (not trainable).
+
+    Args:
+        tau: the initial \(\tau\) in (0, 1) (ReCU's schedule starts at 0.85).
+
+    Reference: Xu et al., "ReCU: Reviving the Dead Weights in Binary Neural Networks",
+    ICCV 2021 (code: z-hXu/ReCU, ``BinarizeConv2d``).
+    """
+
+    precision = 1
+
+    def __init__(self, tau=0.85, **kwargs):
+        if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not 0 < tau < 1:
+            raise ValueError(f"`tau` must be a number in (0, 1), got {tau!r}.")
+        self.initial_tau = float(tau)
+        super().__init__(**kwargs)
+
+    def build(self, input_shape):
+        shape = tf.TensorShape(input_shape)
+        if shape.rank is None or shape.rank < 2 or shape[-1] is None:
+            raise ValueError(f"ReCU '{self.name}' expects a kernel with a known last axis, got {shape}.")
+        self.alpha = self.add_weight(
+            name="alpha", shape=(int(shape[-1]),),
+            initializer=tf.keras.initializers.RandomUniform(0.0, 1.0),
+        )
+        self.tau = self.add_weight(
+            name="tau", shape=(), trainable=False,
+            initializer=tf.keras.initializers.Constant(self.initial_tau),
+        )
+        super().build(input_shape)
+
+    def call(self, inputs):
+        axes = list(range(inputs.shape.rank - 1))
+        count = tf.cast(tf.reduce_prod(tf.shape(inputs)[:-1]), inputs.dtype)
+        centred = inputs - tf.reduce_mean(inputs, axis=axes, keepdims=True)
+        variance = tf.reduce_sum(tf.square(centred), axis=axes, keepdims=True) / (count - 1)
+        standardized = centred / (tf.sqrt(variance + 1e-5) / (2.0 * 2.0**0.5))
+        tau = tf.cast(self.tau, inputs.dtype)
+        bound = tf.stop_gradient(-tf.reduce_mean(tf.abs(standardized)) * tf.math.log(2.0 - 2.0 * tau))
+        clamped = tf.clip_by_value(standardized, -bound, bound)
+        binary = clamped + tf.stop_gradient(lq.math.sign(clamped) - clamped)
+        return binary * tf.cast(self.alpha, inputs.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "tau": self.initial_tau}

@@ -1,6 +1,6 @@
 """Keras layers and building blocks of BCDNet, DySign, RepBNN and ES-BNN (one concept per file)."""
 
-from larq_bcd.layers.activations import LearnableBias, RPReLU
+from larq_bcd.layers.activations import HardTanh, LearnableBias, RPReLU
 from larq_bcd.layers.binary_conv import BinaryConv2D
 from larq_bcd.layers.binary_mlp_block import BinaryMLPBlock, PointBlock
 from larq_bcd.layers.block import Block
@@ -8,6 +8,7 @@ from larq_bcd.layers.conv_block import ReActBlock, ResNetBlock
 from larq_bcd.layers.dynamic_embedding import ContextualDynamicEmbedding
 from larq_bcd.layers.rep import ChannelReplicate, ExpandShrink, RepConv
 from larq_bcd.layers.shift_sampling import ShiftSampling
+from larq_bcd.layers.shortcut import ZeroPadChannels
 from larq_bcd.layers.token_mlp import TokenWiseBinaryMLP
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "ChannelReplicate",
     "ContextualDynamicEmbedding",
     "ExpandShrink",
+    "HardTanh",
     "LearnableBias",
     "PointBlock",
     "RPReLU",
@@ -25,4 +27,5 @@ __all__ = [
     "ResNetBlock",
     "ShiftSampling",
     "TokenWiseBinaryMLP",
+    "ZeroPadChannels",
 ]

@@ -76,3 +76,12 @@ class RPReLU(tf.keras.layers.Layer):
             **super().get_config(),
             "alpha_initializer": tf.keras.initializers.serialize(self.alpha_initializer),
         }
+
+
+@register
+class HardTanh(tf.keras.layers.Layer):
+    r"""\(y = \mathrm{clip}(x, -1, 1)\) (PyTorch's ``F.hardtanh``), the activation of the
+    1w1a CIFAR ResNets and VGG-Small (ReCU, IR-Net). TFLite gets ``RELU_N1_TO_1``."""
+
+    def call(self, inputs):
+        return tf.clip_by_value(inputs, -1.0, 1.0)

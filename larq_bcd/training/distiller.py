@@ -23,11 +23,14 @@ class Distiller(tf.keras.Model):
       \(\mathcal{L} = \tfrac12 \mathrm{CE}_{ls}(y, z_{fc}) + \tfrac12 \mathcal{L}_{KD}(z_t, z_{fc\_dist})\).
 
     Predictions (``call``, ``evaluate``) are the student's logits, averaged over two heads.
-    Without a teacher it trains on labels only (dual heads both on labels).
+    Without a teacher it trains on labels only (dual heads both on labels). ``l2`` adds
+    \(\tfrac{l_2}{2}\sum_w \|w\|^2\) over every trainable weight: the coupled weight decay of
+    PyTorch's SGD (ReCU's recipe).
     """
 
-    def __init__(self, student, teacher=None, *, temperature=1.0, alpha=1.0, label_smoothing=0.1, **kwargs):
+    def __init__(self, student, teacher=None, *, temperature=1.0, alpha=1.0, label_smoothing=0.1, l2=0.0, **kwargs):
         super().__init__(**kwargs)
+        self.l2 = float(l2)
         self.student = student
         self.teacher = teacher
         if teacher is not None:
@@ -76,6 +79,10 @@ class Distiller(tf.keras.Model):
             loss = self._loss(y, outputs, teacher_logits)
             if self.student.losses:
                 loss += tf.add_n(self.student.losses)
+            if self.l2:
+                loss += 0.5 * self.l2 * tf.add_n(
+                    [tf.reduce_sum(tf.square(tf.cast(v, tf.float32))) for v in self.student.trainable_variables]
+                )
             scaled = self.optimizer.get_scaled_loss(loss) if hasattr(self.optimizer, "get_scaled_loss") else loss
         grads = tape.gradient(scaled, self.student.trainable_variables)
         if hasattr(self.optimizer, "get_unscaled_gradients"):

@@ -3,13 +3,19 @@
     larq-bcd train zoo/recipes/bcdnet_b_cifar10.yaml epochs=2 model_args.width_multiplier=0.5
 
 A run writes into ``output``: ``results.json`` (top-1, epochs, wall time, images/s, the
-command), ``history*.csv``, TensorBoard logs, per-epoch backups (an interrupted run resumes
-where it stopped) and ``model.keras`` (float32, takes raw 0-255 RGB, outputs logits).
+command), ``history*.csv``, TensorBoard logs and ``model.keras`` (float32, takes raw 0-255
+RGB, outputs logits). Its resumable state (the last epoch's weights, optimizer and schedule
+position, the per-epoch CSV log with each epoch's seconds, the recipe) lives in
+``state_dir`` (default: ``output``). Point ``state_dir`` into the repository (e.g.
+``zoo/checkpoints/NAME``) and a long run continues on a fresh machine from its last
+completed epoch: rerun the same command. A rerun with a different recipe is refused.
 """
 
+import csv
 import dataclasses
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -17,8 +23,10 @@ import tensorflow as tf
 import yaml
 
 from larq_bcd import zoo
+from larq_bcd._utils import atomic_output
 from larq_bcd.data import load
 from larq_bcd.training.distiller import Distiller
+from larq_bcd.training.recu import ReCUTauSchedule, recu_quantizers
 from larq_bcd.training.schedules import WarmupDecay
 from larq_bcd.training.strategy import get_strategy
 
@@ -43,7 +51,10 @@ class Recipe:
     learning_rate: float = 2e-3
     warmup_epochs: float = 0.0
     decay: str = "cosine"
+    optimizer: str = "adam"
+    momentum: float = 0.9
     weight_decay: float = 0.0
+    recu_tau: tuple = (0.85, 0.99)
     label_smoothing: float = 0.1
     augmentation: str = "crop_flip"
     teacher: str | None = None
@@ -54,6 +65,13 @@ class Recipe:
     train_limit: int | None = None
     test_limit: int | None = None
     seed: int = 0
+    state_dir: str | None = None
+    threads: int = 0
+
+    @property
+    def state(self):
+        """Where the resumable state lives: ``state_dir``, or ``output``."""
+        return self.state_dir or self.output
 
     @classmethod
     def from_file(cls, path, overrides=()):
@@ -83,12 +101,21 @@ class Recipe:
 
 
 def _optimizer(recipe, steps_per_epoch, epochs, weight_decay):
+    """Adam (AdamW: decoupled decay on conv kernels) or SGD with momentum (the L2 decay of
+    PyTorch's SGD on every weight is added to the loss by the ``Distiller``)."""
+    warmup_steps = int(recipe.warmup_epochs * steps_per_epoch)
     schedule = WarmupDecay(
         recipe.learning_rate,
-        total_steps=max(steps_per_epoch * epochs, 2),
-        warmup_steps=int(recipe.warmup_epochs * steps_per_epoch),
+        total_steps=max(steps_per_epoch * epochs, warmup_steps + 1, 2),
+        warmup_steps=warmup_steps,
+        # SGD recipes (ReCU) warm up linearly from lr / 5, as ReCU's lr * (epoch + 1) / 5.
+        initial=recipe.learning_rate / 5 if recipe.optimizer == "sgd" else None,
         decay=recipe.decay,
     )
+    if recipe.optimizer == "sgd":
+        return tf.keras.optimizers.SGD(schedule, momentum=recipe.momentum)
+    if recipe.optimizer != "adam":
+        raise ValueError(f"`optimizer` must be 'adam' or 'sgd', got {recipe.optimizer!r}.")
     if weight_decay:
         return tf.keras.optimizers.AdamW(schedule, weight_decay=weight_decay)
     return tf.keras.optimizers.Adam(schedule)
@@ -117,9 +144,43 @@ def _build(recipe, num_classes, quantization, dual_head):
     return zoo.get(recipe.model, **kwargs)
 
 
+class EpochSeconds(tf.keras.callbacks.Callback):
+    """Adds each epoch's wall time to the logs as ``seconds`` (before the CSV logger)."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["seconds"] = time.time() - self._start
+
+
+def read_history(path):
+    """The per-epoch rows of a run's CSV log, one per epoch (a rerun epoch keeps its last row)."""
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as handle:
+        rows = {int(row["epoch"]): row for row in csv.DictReader(handle)}
+    return [rows[epoch] for epoch in sorted(rows)]
+
+
+def _summary(history, num_examples):
+    """A step's results from its whole CSV log (every epoch, across resumes)."""
+    seconds = sum(float(row.get("seconds") or 0.0) for row in history)
+    return {
+        "epochs": len(history),
+        "seconds": round(seconds, 1),
+        "images_per_second": round(num_examples * len(history) / seconds, 1) if seconds else None,
+        "val_accuracy": [round(float(row["val_accuracy"]), 4) for row in history if row.get("val_accuracy")],
+    }
+
+
 def _fit_step(recipe, tag, model, teacher, train, test, epochs, weight_decay, strategy, log):
     os.makedirs(recipe.output, exist_ok=True)
-    done = os.path.join(recipe.output, f"{tag}.weights.h5")
+    os.makedirs(recipe.state, exist_ok=True)
+    done = os.path.join(recipe.state, f"{tag}.weights.h5")
+    history_path = os.path.join(recipe.state, f"history_{tag}.csv")
+    sgd = recipe.optimizer == "sgd"
     with strategy.scope():
         distiller = Distiller(
             model,
@@ -127,6 +188,7 @@ def _fit_step(recipe, tag, model, teacher, train, test, epochs, weight_decay, st
             temperature=recipe.temperature,
             alpha=recipe.kd_alpha,
             label_smoothing=recipe.label_smoothing,
+            l2=weight_decay if sgd else 0.0,
         )
         optimizer = _optimizer(recipe, train.steps(recipe.batch_size), epochs, weight_decay)
         _conv_kernels_only(optimizer, model)
@@ -134,19 +196,42 @@ def _fit_step(recipe, tag, model, teacher, train, test, epochs, weight_decay, st
     if os.path.exists(done):
         log(f"{tag}: already trained, loading {done}")
         model.load_weights(done)
-        return None
-    callbacks = [
-        tf.keras.callbacks.BackupAndRestore(os.path.join(recipe.output, f"backup_{tag}")),
-        tf.keras.callbacks.CSVLogger(os.path.join(recipe.output, f"history_{tag}.csv"), append=True),
-        tf.keras.callbacks.TensorBoard(os.path.join(recipe.output, "logs", tag)),
-    ]
-    start = time.time()
-    history = distiller.fit(
-        train.data, validation_data=test.data, epochs=epochs, callbacks=callbacks, verbose=1
-    )
-    seconds = time.time() - start
-    model.save_weights(done)
-    return {"seconds": seconds, "epochs": epochs, "history": history.history}
+    else:
+        callbacks = [EpochSeconds()]
+        if recu_quantizers(model):
+            callbacks.append(ReCUTauSchedule(model, epochs, *recipe.recu_tau))
+        callbacks += [
+            tf.keras.callbacks.CSVLogger(history_path, append=True),
+            tf.keras.callbacks.BackupAndRestore(os.path.join(recipe.state, f"backup_{tag}")),
+            tf.keras.callbacks.TensorBoard(os.path.join(recipe.output, "logs", tag)),
+        ]
+        distiller.fit(train.data, validation_data=test.data, epochs=epochs, callbacks=callbacks, verbose=1)
+        model.save_weights(done)
+    if os.path.abspath(recipe.state) != os.path.abspath(recipe.output):
+        shutil.copy(history_path, os.path.join(recipe.output, f"history_{tag}.csv"))
+    return _summary(read_history(history_path), train.num_examples)
+
+
+def _check_same_recipe(recipe):
+    """A run folder belongs to one recipe: resume it, or refuse a different one."""
+    path = os.path.join(recipe.state, "recipe.json")
+    mine = json.loads(json.dumps(dataclasses.asdict(recipe)))
+    mine.pop("threads")  # how fast, not what: a resumed run may use other threads
+    if os.path.exists(path):
+        with open(path) as handle:
+            theirs = json.load(handle)
+        theirs.pop("threads", None)
+        changed = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+        if changed:
+            raise ValueError(
+                f"{recipe.state} holds a run of a different recipe (changed: {', '.join(changed)}); "
+                "give a new `output`/`state_dir`, or delete the folder to start over."
+            )
+        return True
+    os.makedirs(recipe.state, exist_ok=True)
+    with atomic_output(path, "w") as handle:
+        json.dump(mine, handle, indent=2)
+    return False
 
 
 def _float32_copy(recipe, model, num_classes, dual_head):
@@ -162,8 +247,17 @@ def _float32_copy(recipe, model, num_classes, dual_head):
 
 
 def run(recipe, command=None, log=print):
-    """Train ``recipe`` (two steps if ``two_step``), evaluate, save; return the results dict."""
+    """Train ``recipe`` (two steps if ``two_step``), evaluate, save; return the results dict.
+
+    Rerunning the same recipe into the same folder resumes it (or, if it finished, reports
+    it again from its logs); a different recipe there raises ``ValueError``.
+    """
+    if recipe.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(recipe.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(recipe.threads)
     tf.keras.utils.set_random_seed(recipe.seed)
+    if _check_same_recipe(recipe):
+        log(f"{recipe.model}: resuming the run in {recipe.state}")
     strategy = get_strategy(recipe.strategy)
     data_args = {"image_size": recipe.image_size, "batch_size": recipe.batch_size}
     train = load(recipe.dataset, "train", augmentation=recipe.augmentation, limit=recipe.train_limit, seed=recipe.seed, **data_args)
@@ -184,20 +278,17 @@ def run(recipe, command=None, log=print):
             step1 = _build(recipe, train.num_classes, "activations", dual_head)
             steps.append(("step1", step1, recipe.step1_epochs, recipe.weight_decay))
         model = _build(recipe, train.num_classes, "binary", dual_head)
-        steps.append(("step2" if recipe.two_step else "train", model, recipe.epochs, 0.0))
+        # Two-step recipes decay weights in step 1 only (ReActNet/BCDNet); one step decays throughout.
+        final_decay = 0.0 if recipe.two_step else recipe.weight_decay
+        steps.append(("step2" if recipe.two_step else "train", model, recipe.epochs, final_decay))
     results = {"recipe": dataclasses.asdict(recipe), "command": command, "steps": {}}
     previous = None
     for tag, step_model, epochs, weight_decay in steps:
         if previous is not None:
             step_model.set_weights(previous.get_weights())  # step 2 starts from step 1
-        outcome = _fit_step(recipe, tag, step_model, teacher, train, test, epochs, weight_decay, strategy, log)
-        if outcome:
-            results["steps"][tag] = {
-                "epochs": epochs,
-                "seconds": round(outcome["seconds"], 1),
-                "images_per_second": round(train.num_examples * epochs / outcome["seconds"], 1),
-                "val_accuracy": [round(a, 4) for a in outcome["history"].get("val_accuracy", [])],
-            }
+        results["steps"][tag] = _fit_step(
+            recipe, tag, step_model, teacher, train, test, epochs, weight_decay, strategy, log
+        )
         previous = step_model
     tf.keras.mixed_precision.set_global_policy("float32")
     final = _float32_copy(recipe, model, train.num_classes, dual_head)
@@ -207,7 +298,7 @@ def run(recipe, command=None, log=print):
     results["test_examples"] = test.num_examples
     path = os.path.join(recipe.output, "model.keras")
     final.save(path)
-    with open(os.path.join(recipe.output, "results.json"), "w") as handle:
+    with atomic_output(os.path.join(recipe.output, "results.json"), "w") as handle:
         json.dump(results, handle, indent=2)
     log(f"{recipe.model}: top-1 {top1:.4f} on {test.num_examples} test images; saved {path}")
     return results

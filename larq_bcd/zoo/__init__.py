@@ -6,6 +6,7 @@
 
 from larq_bcd.zoo._common import fold_dual_head
 from larq_bcd.zoo.cct import DyBinaryCCT
+from larq_bcd.zoo.cifar import ESResNet20, ESVGGSmall, RepResNet20, RepVGGSmall, ResNet20, VGGSmall
 from larq_bcd.zoo.mobilenet import (
     BCDNetA,
     BCDNetB,
@@ -28,6 +29,12 @@ _REGISTRY = {
     "bcdnet_b_resnet18": BCDNetBResNet18,
     "dybcnn_resnet18": DyBCNNResNet18,
     "dy_binary_cct": DyBinaryCCT,
+    "resnet20": ResNet20,
+    "rep_resnet20": RepResNet20,
+    "es_resnet20": ESResNet20,
+    "vgg_small": VGGSmall,
+    "rep_vgg_small": RepVGGSmall,
+    "es_vgg_small": ESVGGSmall,
 }
 
 
@@ -45,6 +52,12 @@ def get(name, **kwargs):
 
 
 __all__ = [
+    "ESResNet20",
+    "ESVGGSmall",
+    "RepResNet20",
+    "RepVGGSmall",
+    "ResNet20",
+    "VGGSmall",
     "BCDNetA",
     "BCDNetAResNet18",
     "BCDNetB",

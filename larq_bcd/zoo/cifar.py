@@ -1,0 +1,229 @@
+r"""The 1w1a CIFAR-10 models of ReCU and RepBNN: ResNet-20 and VGG-Small, with ReCU's
+quantizers, and their RepTran (\(\beta\)) and expand-shrink (\(\tau\)) versions.
+
+The base models follow the official code of ReCU (z-hXu/ReCU ``cifar/models_cifar/``
+``resnet.py`` ``resnet20_1w1a`` and ``vgg.py`` ``vgg_small_1w1a``): every 3x3 conv except the
+real-valued first one is a binary conv with ``StandardizedApproxSign`` on its input and the
+``ReCU`` kernel (learned per-channel scale), zero padding of the binarised input
+(``pad_values=0``), BN with PyTorch's defaults and hardtanh activations. One known
+difference: at stride 2, Keras "same" padding pads the bottom/right only where PyTorch pads
+every side (the sampling grid is one pixel apart); models trained here learn on either grid.
+
+RepBNN and ES-BNN released no CIFAR code. Our transformation is theirs for ReActNet-A
+(imfinethanks/Rep_AdamBNN, imfinethanks/ESBNN) carried over: the real-valued stem's output is
+tiled \(\beta\) times, every binary conv becomes a ``RepConv`` (same binary parameters and
+MACs), BN and hardtanh act on the \(\beta\)-wide tensors, and the option-A shortcut pads the
+wide tensor (its zero channels scale with \(\beta\)). The classifier of the Rep model reads
+all \(\beta C\) features (as Rep-ReActNet-A's does); the ES model's reads the first \(C\)
+(as ES-ReActNet-A's does), so its float classifier equals the base model's.
+"""
+
+import tensorflow as tf
+
+from larq_bcd._utils import choice, positive_int
+from larq_bcd.layers.activations import HardTanh
+from larq_bcd.layers.binary_conv import BinaryConv2D
+from larq_bcd.layers.block import QUANTIZATION, batch_norm
+from larq_bcd.layers.rep import ChannelReplicate, RepConv
+from larq_bcd.layers.shortcut import ZeroPadChannels
+from larq_bcd.quantizers import ReCU
+from larq_bcd.zoo import _common
+
+#: ResNet-20's stages (He et al. 2016, CIFAR): three stages of three basic blocks.
+RESNET20_STAGES = ((16, 1), (32, 2), (64, 2))
+RESNET20_BLOCKS_PER_STAGE = 3
+#: VGG-Small's convs (width, max-pool after it), after the real-valued 128-channel conv0.
+VGG_SMALL_CONVS = ((128, True), (256, False), (256, True), (512, False), (512, True))
+
+_CIFAR_DOC = """
+    Args (keyword-only):
+        input_shape: (height, width, 3), square; default (32, 32, 3).
+        input_tensor: optional Keras tensor to use as the image input.
+        num_classes: classes of the classifier (10).
+        include_top: add the classifier (True).
+        weights: None or the path of weights to load.
+        include_preprocessing: normalise raw 0-255 RGB inside the model (True), with the
+            ImageNet mean and std that ReCU's CIFAR code uses.
+        classifier_activation: activation of the classifier ("softmax"; None gives logits).
+        quantization: "binary" (1w1a), "activations" (binary activations, real weights) or
+            "float" (the float twin: no sign, real weights).
+        pad_values: value the binarised input is padded with: 0.0 (the official code,
+            LCE's zero-padding correction) or 1.0 (LCE's fastest padding).
+        recu_tau: ReCU's initial \\(\\tau\\) (``ReCUTauSchedule`` moves it in training).
+        name: the model's name.
+"""
+
+
+def _binary_conv(x, filters, strides, name, *, beta, quantization, pad_values, tau):
+    """A 3x3 1w1a conv of logical width ``filters`` (a ``RepConv`` when ``beta > 1``)."""
+    binary_input = quantization != "float"
+    args = {
+        "strides": strides,
+        "pad_values": pad_values if binary_input else 0.0,
+        "input_quantizer": "standardized_approx_sign" if binary_input else None,
+        "kernel_quantizer": ReCU(tau, name=f"{name}_recu") if quantization == "binary" else None,
+        "name": name,
+    }
+    if beta > 1:
+        return RepConv(filters, 3, beta=beta, **args)(x)
+    return BinaryConv2D(filters, 3, **args)(x)
+
+
+def _check(name, quantization, beta, pad_values):
+    choice("quantization", quantization, QUANTIZATION)
+    positive_int("beta", beta)
+    if pad_values not in (0, 1):
+        raise ValueError(f"{name}: `pad_values` must be 0.0 or 1.0, got {pad_values!r}.")
+
+
+def resnet20(
+    name,
+    *,
+    input_shape=None,
+    input_tensor=None,
+    num_classes=10,
+    include_top=True,
+    weights=None,
+    include_preprocessing=True,
+    classifier_activation="softmax",
+    quantization="binary",
+    pad_values=0.0,
+    recu_tau=0.85,
+    beta=1,
+    es_head=False,
+):
+    """The 1w1a ResNet-20's graph (``beta`` > 1: RepTran; ``es_head``: ES-BNN's classifier)."""
+    _check(name, quantization, beta, pad_values)
+    inputs, _ = _common.image_input(name, input_shape, input_tensor, default_size=32)
+    conv = {"beta": beta, "quantization": quantization, "pad_values": float(pad_values), "tau": recu_tau}
+    x = _common.preprocess(inputs, include_preprocessing)
+    x = tf.keras.layers.Conv2D(16, 3, padding="same", use_bias=False, name="stem_conv")(x)
+    x = HardTanh(name="stem_hardtanh")(batch_norm("stem_bn")(x))
+    if beta > 1:
+        x = ChannelReplicate(beta, name="stem_replicate")(x)
+    for stage, (width, stage_strides) in enumerate(RESNET20_STAGES, start=1):
+        for block in range(1, RESNET20_BLOCKS_PER_STAGE + 1):
+            strides = stage_strides if block == 1 else 1
+            prefix = f"stage{stage}_block{block}"
+            # out = hardtanh(BN(conv1(x)) + shortcut(x)); hardtanh(BN(conv2(out)) + out)
+            y = _binary_conv(x, width, strides, f"{prefix}_conv1", **conv)
+            y = batch_norm(f"{prefix}_bn1")(y)
+            shortcut = x
+            if strides != 1 or x.shape[-1] != width * beta:
+                shortcut = tf.keras.layers.AveragePooling2D(2, name=f"{prefix}_pool")(x)
+                shortcut = ZeroPadChannels(width * beta, name=f"{prefix}_pad")(shortcut)
+            x = HardTanh(name=f"{prefix}_hardtanh1")(
+                tf.keras.layers.Add(name=f"{prefix}_add1")([y, shortcut])
+            )
+            y = _binary_conv(x, width, 1, f"{prefix}_conv2", **conv)
+            y = batch_norm(f"{prefix}_bn2")(y)
+            x = HardTanh(name=f"{prefix}_hardtanh2")(
+                tf.keras.layers.Add(name=f"{prefix}_add2")([y, x])
+            )
+    if include_top:
+        if es_head:
+            x = x[:, :, :, : RESNET20_STAGES[-1][0]]
+        x = tf.keras.layers.GlobalAveragePooling2D(name="pool")(x)
+        x = tf.keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name="pool_bn")(x)
+        x = _classifier(x, num_classes, classifier_activation)
+    return _common.finish(inputs, x, name, weights, input_tensor)
+
+
+def vgg_small(
+    name,
+    *,
+    input_shape=None,
+    input_tensor=None,
+    num_classes=10,
+    include_top=True,
+    weights=None,
+    include_preprocessing=True,
+    classifier_activation="softmax",
+    quantization="binary",
+    pad_values=0.0,
+    recu_tau=0.85,
+    beta=1,
+    es_head=False,
+):
+    """VGG-Small's graph (``beta`` > 1: RepTran; ``es_head``: ES-BNN's classifier)."""
+    _check(name, quantization, beta, pad_values)
+    inputs, _ = _common.image_input(name, input_shape, input_tensor, default_size=32)
+    conv = {"beta": beta, "quantization": quantization, "pad_values": float(pad_values), "tau": recu_tau}
+    x = _common.preprocess(inputs, include_preprocessing)
+    x = tf.keras.layers.Conv2D(128, 3, padding="same", use_bias=False, name="conv0")(x)
+    x = HardTanh(name="hardtanh0")(batch_norm("bn0")(x))
+    if beta > 1:
+        x = ChannelReplicate(beta, name="stem_replicate")(x)
+    for index, (width, pool) in enumerate(VGG_SMALL_CONVS, start=1):
+        # conv -> [max-pool] -> BN -> hardtanh, as in the official forward
+        x = _binary_conv(x, width, 1, f"conv{index}", **conv)
+        if pool:
+            x = tf.keras.layers.MaxPool2D(2, name=f"pool{index}")(x)
+        x = HardTanh(name=f"hardtanh{index}")(batch_norm(f"bn{index}")(x))
+    if include_top:
+        if es_head:
+            x = x[:, :, :, : VGG_SMALL_CONVS[-1][0]]
+        # PyTorch flattens NCHW: the order of the fc rows differs, not the function class.
+        x = tf.keras.layers.Flatten(name="flatten")(x)
+        x = _classifier(x, num_classes, classifier_activation)
+    return _common.finish(inputs, x, name, weights, input_tensor)
+
+
+def _classifier(x, num_classes, classifier_activation):
+    positive_int("num_classes", num_classes)
+    x = tf.keras.layers.Dense(num_classes, name="fc")(x)
+    if classifier_activation:
+        x = tf.keras.layers.Activation(classifier_activation, dtype="float32", name="predictions")(x)
+    return x
+
+
+def ResNet20(*, name="resnet20", **kwargs):
+    """ReCU's 1w1a ResNet-20 for CIFAR-10 (Xu et al., ICCV 2021): 87.5% (ReCU's README).
+
+    Stem conv 3x3 (16, real) + BN + hardtanh; three stages (16, 32, 64 channels, strides
+    1, 2, 2) of three basic blocks, each two binary 3x3 convs with a shortcut around each;
+    the downsampling shortcut is 2x2 average pooling plus zero channels (option A); global
+    average pooling, BN and a real-valued classifier. 18 binary convs.
+    """
+    return resnet20(name, **kwargs)
+
+
+def RepResNet20(*, beta=2, name="rep_resnet20", **kwargs):
+    r"""Rep-ReCU-ResNet-20 (RepBNN, Shi et al. 2022): ResNet-20 on \(\beta\)-replicated
+    channels, 88.97% on CIFAR-10 in the paper (ReCU's recipe; beta=2). Binary parameters and
+    MACs equal ResNet-20's; BN, hardtanh and the classifier's input are \(\beta\) times wider.
+    """
+    return resnet20(name, beta=beta, **kwargs)
+
+
+def ESResNet20(*, tau=2, name="es_resnet20", **kwargs):
+    r"""ES-ReCU-ResNet-20 (ES-BNN, Shi et al. 2025): expand-shrink (\(\tau\)) on every binary
+    conv of ResNet-20 on \(\tau\)-wide tensors; the classifier reads the first 64 channels.
+
+    ``tau`` is ES-BNN's expansion factor; ReCU's clamp parameter is ``recu_tau``.
+    """
+    return resnet20(name, beta=positive_int("tau", tau), es_head=True, **kwargs)
+
+
+def VGGSmall(*, name="vgg_small", **kwargs):
+    """ReCU's 1w1a VGG-Small for CIFAR-10: 92.2% (ReCU's README).
+
+    conv0 3x3 (128, real) + BN + hardtanh; five binary 3x3 convs (128, 256, 256, 512, 512),
+    each followed by [2x2 max-pool after the 1st, 3rd and 5th] BN and hardtanh; a
+    real-valued classifier on the flattened 4x4x512 map.
+    """
+    return vgg_small(name, **kwargs)
+
+
+def RepVGGSmall(*, beta=2, name="rep_vgg_small", **kwargs):
+    r"""VGG-Small with RepTran (\(\beta\)): same binary parameters, \(\beta\)-wide tensors."""
+    return vgg_small(name, beta=beta, **kwargs)
+
+
+def ESVGGSmall(*, tau=2, name="es_vgg_small", **kwargs):
+    r"""VGG-Small with expand-shrink (\(\tau\)); the classifier reads the first 512 channels."""
+    return vgg_small(name, beta=positive_int("tau", tau), es_head=True, **kwargs)
+
+
+for _builder in (ResNet20, RepResNet20, ESResNet20, VGGSmall, RepVGGSmall, ESVGGSmall):
+    _builder.__doc__ += _CIFAR_DOC
