@@ -19,15 +19,23 @@ FIELDS = ("name", "path", "size_bytes", "median_ms", "p10_ms", "p90_ms", "runs",
 
 
 def measure(paths, *, threads=1, runs=20, warmup=2, names=None, seed=0):
-    """Time batch-1 inferences of each flatbuffer in ``paths``, interleaved; list of dicts."""
-    names = names or [os.path.splitext(os.path.basename(p))[0] for p in paths]
+    """Time batch-1 inferences of each flatbuffer in ``paths`` (.tflite paths or the bytes
+    themselves), interleaved; list of dicts."""
+    paths = list(paths)
+    if names is None:
+        if any(isinstance(p, bytes) for p in paths):
+            raise ValueError("give `names` when timing flatbuffers passed as bytes.")
+        names = [os.path.splitext(os.path.basename(p))[0] for p in paths]
     rng = np.random.default_rng(seed)
     models = []
-    for path in paths:
-        if not os.path.exists(path):
+    for index, path in enumerate(paths):
+        if isinstance(path, bytes):
+            flatbuffer, paths[index] = path, None
+        elif not os.path.exists(path):
             raise FileNotFoundError(f"no .tflite at {path}")
-        with open(path, "rb") as handle:
-            flatbuffer = handle.read()
+        else:
+            with open(path, "rb") as handle:
+                flatbuffer = handle.read()
         try:
             runner = interpreter(flatbuffer, num_threads=threads)
         except ValueError as error:

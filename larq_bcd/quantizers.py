@@ -177,7 +177,7 @@ class ReCU(lq.quantizers.Quantizer):
     Weights: ``alpha`` (trainable, one per output channel) and ``tau`` (not trainable).
 
     Args:
-        tau: the initial \(\tau\) in (0, 1) (ReCU's schedule starts at 0.85).
+        tau: the initial \(\tau\) in (0.5, 1) (ReCU's schedule starts at 0.85).
 
     Reference: Xu et al., "ReCU: Reviving the Dead Weights in Binary Neural Networks",
     ICCV 2021 (code: z-hXu/ReCU, ``BinarizeConv2d``).
@@ -186,8 +186,8 @@ class ReCU(lq.quantizers.Quantizer):
     precision = 1
 
     def __init__(self, tau=0.85, **kwargs):
-        if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not 0 < tau < 1:
-            raise ValueError(f"`tau` must be a number in (0, 1), got {tau!r}.")
+        if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not 0.5 < tau < 1:
+            raise ValueError(f"`tau` must be a number in (0.5, 1) (Q(tau) > 0), got {tau!r}.")
         self.initial_tau = float(tau)
         super().__init__(**kwargs)
 

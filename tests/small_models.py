@@ -3,7 +3,7 @@
 import tensorflow as tf
 
 from larq_bcd import layers
-from larq_bcd.quantizers import DySign
+from larq_bcd.quantizers import DySign, ReCU
 
 SIZE, CHANNELS = 8, 32
 
@@ -56,6 +56,27 @@ SMALL_MODELS = {
         4,
     ),
     "resnet_block_down": (lambda x: layers.ResNetBlock(2 * CHANNELS, 2)(x), 1, 0),
+    "torch_padding_stride2": (lambda x: layers.TorchPaddingBinaryConv2D(CHANNELS, 3, strides=2)(x), 1, 0),
+    "recu_conv_hardtanh": (
+        lambda x: layers.HardTanh()(
+            layers.BinaryConv2D(
+                CHANNELS, 3, pad_values=0.0, input_quantizer="standardized_approx_sign",
+                kernel_quantizer=ReCU(0.9),
+            )(x)
+        ),
+        1,
+        0,
+    ),
+    "option_a_shortcut": (
+        lambda x: tf.keras.layers.Add()(
+            [
+                layers.BinaryConv2D(2 * CHANNELS, 3, strides=2)(x),
+                layers.ZeroPadChannels(2 * CHANNELS)(tf.keras.layers.AveragePooling2D(2)(x)),
+            ]
+        ),
+        1,
+        0,
+    ),
 }
 
 

@@ -1,7 +1,7 @@
 """Keras layers and building blocks of BCDNet, DySign, RepBNN and ES-BNN (one concept per file)."""
 
 from larq_bcd.layers.activations import HardTanh, LearnableBias, RPReLU
-from larq_bcd.layers.binary_conv import BinaryConv2D
+from larq_bcd.layers.binary_conv import BinaryConv2D, TorchPaddingBinaryConv2D
 from larq_bcd.layers.binary_mlp_block import BinaryMLPBlock, PointBlock
 from larq_bcd.layers.block import Block
 from larq_bcd.layers.conv_block import ReActBlock, ResNetBlock
@@ -27,5 +27,6 @@ __all__ = [
     "ResNetBlock",
     "ShiftSampling",
     "TokenWiseBinaryMLP",
+    "TorchPaddingBinaryConv2D",
     "ZeroPadChannels",
 ]

@@ -4,6 +4,7 @@ import contextlib
 import logging
 
 import larq as lq
+import tensorflow as tf
 
 from larq_bcd._utils import register
 
@@ -59,3 +60,63 @@ def _quiet_larq():
         yield
     finally:
         logger.setLevel(level)
+
+
+@register
+class TorchPaddingBinaryConv2D(BinaryConv2D):
+    r"""A ``BinaryConv2D`` padded as PyTorch pads: \(p = \lfloor k/2 \rfloor\) zeros on every
+    side of the *binarised* input, at any stride (the official ReActNet/BCDNet convs).
+
+    Keras "same" at stride 2 pads bottom/right only, so its sampling grid is one pixel off
+    PyTorch's, and ``pad_values=0`` only fixes the value. This layer is exact at any stride
+    and still bit-packs: it pads the real-valued input with 0, which the sign turns into
+    +1, runs a "valid" binary conv (LCE's ``LceBconv2d``), and subtracts what the +1
+    border added:
+    \[
+    y = \mathrm{BinConv}_{valid}\big(\mathrm{sign}(\mathrm{pad}_p(x))\big)
+        - \mathrm{Conv}_{valid}(M, q(W)),
+    \]
+    where \(M\) is 1 on the padded border and 0 inside. \(\mathrm{Conv}(M, q(W))\) depends on
+    the weights only: at conversion it folds into one constant (a ``SUB`` after the bconv,
+    between two ``RESHAPE``\ s).
+    The input quantizer must be a plain sign of the input (e.g. ``approx_sign``), since it
+    sees the padded tensor.
+    """
+
+    def __init__(self, filters, kernel_size=3, strides=1, **kwargs):
+        for key, allowed in (("padding", "valid"), ("pad_values", 0.0)):
+            if kwargs.pop(key, allowed) not in (allowed, "same"):
+                raise ValueError(f"TorchPaddingBinaryConv2D sets `{key}` itself.")
+        super().__init__(filters, kernel_size, strides=strides, padding="valid", pad_values=0.0, **kwargs)
+
+    def _pads(self):
+        return [(k // 2, k // 2) for k in self.kernel_size]
+
+    def _padded(self, shape):
+        shape = tf.TensorShape(shape).as_list()
+        for axis, (before, after) in zip((1, 2), self._pads()):
+            if shape[axis] is not None:
+                shape[axis] += before + after
+        return tf.TensorShape(shape)
+
+    def build(self, input_shape):
+        shape = tf.TensorShape(input_shape)
+        if shape.rank != 4 or None in shape[1:]:
+            raise ValueError(
+                f"TorchPaddingBinaryConv2D '{self.name}' needs a static NHWC input shape, got {shape}."
+            )
+        super().build(self._padded(shape))
+        self.input_spec = tf.keras.layers.InputSpec(ndim=4, axes={-1: int(shape[-1])})
+
+    def call(self, inputs):
+        pads = [(0, 0), *self._pads(), (0, 0)]
+        outputs = super().call(tf.pad(inputs, pads))
+        _, height, width, channels = inputs.shape
+        border = 1 - tf.pad(tf.ones([1, height, width, channels], inputs.dtype), pads)
+        kernel = self.kernel if self.kernel_quantizer is None else self.kernel_quantizer(self.kernel)
+        correction = tf.nn.conv2d(border, tf.cast(kernel, inputs.dtype), self.strides, "VALID")
+        # Subtracted on the flattened map: LCE would fold a SUB right after the bconv into its
+        # per-channel output bias, which cannot hold this per-pixel constant.
+        _, out_h, out_w, out_c = outputs.shape
+        flat = tf.reshape(outputs, [-1, out_h * out_w, out_c]) - tf.reshape(correction, [1, out_h * out_w, out_c])
+        return tf.reshape(flat, [-1, out_h, out_w, out_c])

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from larq_bcd._utils import choice, positive_int
 from larq_bcd.layers.activations import LearnableBias
-from larq_bcd.layers.binary_conv import BinaryConv2D
+from larq_bcd.layers.binary_conv import BinaryConv2D, TorchPaddingBinaryConv2D
 from larq_bcd.layers.dynamic_embedding import ContextualDynamicEmbedding
 from larq_bcd.layers.rep import RepConv
 from larq_bcd.layers.token_mlp import TokenWiseBinaryMLP
@@ -40,9 +40,16 @@ class Block:
         beta=1,
         reduction=4,
         quantization="binary",
+        official=False,
         name=None,
     ):
         self.threshold = choice("threshold", threshold, THRESHOLDS)
+        self.official = bool(official)
+        if self.official and (beta != 1 or threshold == "dysign"):
+            raise ValueError(
+                "`official=True` (PyTorch's padding) is for the models with official code: "
+                "it needs beta=1 and a bias or CDE threshold."
+            )
         self.beta = positive_int("beta", beta)
         self.reduction = positive_int("reduction", reduction)
         self.quantization = choice("quantization", quantization, QUANTIZATION)
@@ -54,6 +61,7 @@ class Block:
             "beta": self.beta,
             "reduction": self.reduction,
             "quantization": self.quantization,
+            "official": self.official,
             "name": self.name,
         }
 
@@ -98,6 +106,10 @@ class Block:
         if kernel_size == 1 and strides == 1:
             del conv_args["strides"]
             return TokenWiseBinaryMLP(filters, **conv_args)(a)
+        if self.official and strides > 1:
+            return TorchPaddingBinaryConv2D(filters, kernel_size, **conv_args)(a)
+        if self.official:
+            conv_args["pad_values"] = 0.0  # PyTorch's zero padding ("same" at stride 1)
         return BinaryConv2D(filters, kernel_size, **conv_args)(a)
 
     def binary_conv(self, x, filters, kernel_size, strides, tag):

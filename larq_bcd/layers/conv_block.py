@@ -66,10 +66,15 @@ class ReActBlock(_ConvBlock):
         o1 = tf.keras.layers.Add(name=f"{self.name}_3x3_add")([y, shortcut])
         o1 = RPReLU(name=f"{self.name}_3x3_rprelu")(o1)
 
+        # One threshold (the official move21) feeds the 1x1 conv, or both halves when
+        # downsampling; DySign, being the conv's own quantizer, stays one per conv.
+        a, quantizer, dynamic_bias = self.sign_input(o1, in_channels, "1x1")
         tags = ["1x1"] if self.filters == in_channels else ["1x1_a", "1x1_b"]
         outputs = []
         for tag in tags:
-            y = self.binary_conv(o1, in_channels, 1, 1, tag)
+            y = self.conv(a, quantizer, in_channels, 1, 1, tag)
+            if dynamic_bias is not None:
+                y = tf.keras.layers.Add(name=f"{self.name}_{tag}_cde_bias")([y, dynamic_bias])
             y = batch_norm(f"{self.name}_{tag}_bn")(y)
             outputs.append(tf.keras.layers.Add(name=f"{self.name}_{tag}_add")([y, o1]))
         if len(outputs) > 1:

@@ -33,8 +33,8 @@ class ReCUTauSchedule(tf.keras.callbacks.Callback):
 
     def __init__(self, model, epochs, tau_min=0.85, tau_max=0.99):
         super().__init__()
-        if not 0 < tau_min <= tau_max < 1:
-            raise ValueError(f"need 0 < tau_min <= tau_max < 1, got {tau_min}, {tau_max}.")
+        if not 0.5 < tau_min <= tau_max < 1:
+            raise ValueError(f"`recu_tau` needs 0.5 < tau_min <= tau_max < 1, got {tau_min}, {tau_max}.")
         self.student = model
         self.epochs = int(epochs)
         self.tau_min, self.tau_max = float(tau_min), float(tau_max)

@@ -5,6 +5,7 @@ import os
 
 import tensorflow as tf
 
+from larq_bcd.checkpoints.official import is_torch_checkpoint, load_official
 from larq_bcd.layers.block import batch_norm
 from larq_bcd.layers.rep import ChannelReplicate
 
@@ -62,10 +63,17 @@ def preprocess(x, include_preprocessing):
     )(x)
 
 
-def stem(x, filters, strides, beta=1):
-    """The real-valued stem of ReActNet-A: conv 3x3 + BN (no activation); RepTran widens it."""
+def stem(x, filters, strides, beta=1, official=False):
+    """The real-valued stem of ReActNet-A: conv 3x3 + BN (no activation); RepTran widens it.
+
+    ``official=True`` pads as PyTorch does (one zero on every side, then a "valid" conv),
+    which differs from Keras "same" at stride 2.
+    """
+    if official:
+        x = tf.keras.layers.ZeroPadding2D(1, name="stem_pad")(x)
     x = tf.keras.layers.Conv2D(
-        filters, 3, strides=strides, padding="same", use_bias=False, name="stem_conv"
+        filters, 3, strides=strides, padding="valid" if official else "same", use_bias=False,
+        name="stem_conv",
     )(x)
     x = batch_norm("stem_bn")(x)
     if beta > 1:
@@ -125,11 +133,24 @@ def fold_dual_head(model, classifier_activation="softmax"):
     return tf.keras.Model(model.inputs, x, name=model.name)
 
 
+def official_weights(name, weights, official):
+    """``(weights, official)``: an official PyTorch checkpoint as ``weights`` implies the
+    official mode (PyTorch's padding), which it needs to compute the same function."""
+    if is_torch_checkpoint(weights):
+        if not os.path.exists(weights):
+            raise FileNotFoundError(f"{name}: checkpoint not found: {weights}")
+        return weights, True
+    return weights, bool(official)
+
+
 def finish(inputs, outputs, name, weights, input_tensor):
-    """Build the ``tf.keras.Model`` and load ``weights`` (None or a path)."""
+    """Build the ``tf.keras.Model`` and load ``weights`` (None, a Keras weights path, or an
+    official PyTorch checkpoint: ``.pth``, ``.pth.tar``, ``.pt``, ``.tar``)."""
     if input_tensor is not None:
         inputs = tf.keras.utils.get_source_inputs(input_tensor)
     model = tf.keras.Model(inputs, outputs, name=name)
+    if is_torch_checkpoint(weights):
+        return load_official(model, weights)
     if weights is not None:
         if weights == "imagenet":
             raise ValueError(

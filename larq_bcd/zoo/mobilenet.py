@@ -45,15 +45,17 @@ def react_mobilenet(
     dual_head=False,
     shift_padding="wrap",
     reduction=4,
+    official=False,
 ):
     """ReActNet-A's graph with BCDNet's MLP stage, DySign/CDE thresholds and RepConv."""
+    weights, official = _common.official_weights(name, weights, official)
     inputs, size = _common.image_input(name, input_shape, input_tensor)
     small = _common.downsampling(size) == 8
     widths = [_common.scaled(w, width_multiplier) for w in bcdnet_widths(mlp_blocks)]
-    common = {"beta": beta, "quantization": quantization, "reduction": reduction}
+    common = {"beta": beta, "quantization": quantization, "reduction": reduction, "official": official}
 
     x = _common.preprocess(inputs, include_preprocessing)
-    x = _common.stem(x, widths[0], strides=1 if small else 2, beta=beta)
+    x = _common.stem(x, widths[0], strides=1 if small else 2, beta=beta, official=official)
     downsamplings = 0
     for i, (c_in, c_out) in enumerate(zip(widths, widths[1:]), start=1):
         strides = 1
@@ -95,6 +97,10 @@ _COMMON_DOC = """
         classifier_activation: applied to the logits ("softmax"; None for logits).
         quantization: "binary"; "activations" (binary activations, real weights: step 1
             of two-step training); "float" (the float twin, no sign at all).
+        official: False (default; LCE's fastest padding: the binarised input is padded
+            with +1 and stride 2 uses Keras "same") or True (the official PyTorch function:
+            zero padding of binarised inputs and PyTorch's stride-2 grid, still bit-packed;
+            ReActNet-A, BCDNet-A/B only). A PyTorch checkpoint given as ``weights`` implies it.
 """
 
 
