@@ -8,7 +8,7 @@ import argparse
 import os
 import sys
 
-from larq_bcd._utils import atomic_output
+from larq_bcd._utils import atomic_output, atomic_path
 
 
 class CommandError(Exception):
@@ -24,11 +24,24 @@ def _zoo_model(name, input_size, num_classes=1000):
         raise CommandError(str(error)) from None
 
 
-def load_model(source, input_size=224):
-    """A saved Keras model (.keras, .h5, SavedModel dir) or a zoo name (random weights)."""
+def load_model(source, input_size=224, model=None):
+    """A saved Keras model (.keras, .h5, SavedModel dir), an official PyTorch checkpoint
+    (.pth, .pth.tar, .pt, .tar; ``model`` names its zoo model) or a zoo name (random weights)."""
     import tensorflow as tf
 
-    from larq_bcd import zoo
+    from larq_bcd import checkpoints, zoo
+    from larq_bcd.checkpoints.official import is_torch_checkpoint
+
+    if is_torch_checkpoint(source):
+        if not model:
+            raise CommandError(
+                f"{source} is a PyTorch checkpoint: name its model with --model "
+                f"({', '.join(checkpoints.OFFICIAL_MODELS)})."
+            )
+        try:
+            return checkpoints.build(model, source, input_size=input_size)
+        except (FileNotFoundError, ValueError) as error:
+            raise CommandError(str(error).splitlines()[0]) from None
 
     looks_like_file = os.path.sep in source or source.endswith((".keras", ".h5"))
     if os.path.exists(source):
@@ -71,7 +84,7 @@ def cmd_convert(args):
 
     if not args.output.endswith(".tflite"):
         raise CommandError(f"output must end in .tflite, got {args.output}")
-    model = load_model(args.model, args.input_size)
+    model = load_model(args.model, args.input_size, args.checkpoint_model)
     if len(model.outputs) == 2 and {"fc", "fc_dist"} <= {l.name for l in model.layers}:
         model = fold_dual_head(model)
         print("folded the dual head (fc, fc_dist) into one classifier")
@@ -100,6 +113,15 @@ def cmd_convert(args):
     with atomic_output(args.output) as handle:
         handle.write(flatbuffer)
     print(f"wrote {args.output}")
+
+
+def cmd_import(args):
+    if not args.output.endswith(".keras"):
+        raise CommandError(f"output must end in .keras, got {args.output}")
+    model = load_model(args.checkpoint, args.input_size, args.model)
+    with atomic_path(args.output) as path:
+        model.save(path)
+    print(f"wrote {args.output}: {model.name} in official mode, {model.count_params():,} parameters")
 
 
 def cmd_evaluate(args):
@@ -210,7 +232,11 @@ def _add_convert_arguments(parser):
         help="--verify: largest |keras - tflite| as a share of the output scale (deep BNNs "
         "amplify float rounding through sign flips; a single block matches to 1e-6)",
     )
-    parser.add_argument("--input-size", type=int, default=224, help="input size for a zoo name")
+    parser.add_argument("--input-size", type=int, default=224, help="input size for a zoo name or a checkpoint")
+    parser.add_argument(
+        "--model", dest="checkpoint_model", default=None,
+        help="the zoo model of a PyTorch checkpoint (reactnet_a, bcdnet_a)",
+    )
     parser.set_defaults(func=cmd_convert)
 
 
@@ -255,6 +281,13 @@ def build_parser():
     demo.add_argument("--epochs", type=int, default=2)
     demo.add_argument("--runs", type=int, default=10)
     demo.set_defaults(func=cmd_demo)
+
+    importer = commands.add_parser("import", help="an official PyTorch checkpoint as a .keras model")
+    importer.add_argument("checkpoint", help="e.g. bcdnet_a_step2.pth.tar or reactnet_a.pth.tar")
+    importer.add_argument("--model", required=True, help="its zoo model: reactnet_a or bcdnet_a")
+    importer.add_argument("-o", "--output", required=True, help="the .keras file to write")
+    importer.add_argument("--input-size", type=int, default=224)
+    importer.set_defaults(func=cmd_import)
 
     evaluate = commands.add_parser("evaluate", help="top-1 of a .tflite on a labelled dataset, beside Keras")
     evaluate.add_argument("tflite", help="the .tflite file (float input, raw 0-255 RGB)")

@@ -22,6 +22,7 @@ Keras layer                            official module (``feature.i`` = ``block{
 ====================================  ==============================================
 """
 
+import logging
 import re
 
 import numpy as np
@@ -129,7 +130,8 @@ def _targets(model):
         elif isinstance(layer, tf.keras.layers.Dense):
             plan += [(variables[0], f"{modules[0]}.weight", np.transpose), (variables[1], f"{modules[0]}.bias", None)]
         elif isinstance(layer, tf.keras.layers.Conv2D):
-            plan.append((variables[0], modules[0], "conv"))
+            binary = getattr(layer, "kernel_quantizer", None) is not None
+            plan.append((variables[0], modules[0], "binary" if binary else "conv"))
         else:  # LearnableBias (bias), RPReLU (shift_in, alpha, shift_out)
             suffixes = ["bias", "weight", "bias"] if len(modules) == 3 else ["bias"]
             plan += [(v, f"{m}.{s}", "flat") for v, m, s in zip(variables, modules, suffixes)]
@@ -161,7 +163,7 @@ def load_official(model, checkpoint, ema=False):
     used, missing, wrong, values = set(), [], [], []
     for variable, key, transform in plan:
         shape = tuple(variable.shape)
-        if transform == "conv":
+        if transform in ("conv", "binary"):
             key, raw, value = _conv(weights, key, shape)
             if raw is None:
                 missing.append(key)
@@ -180,7 +182,7 @@ def load_official(model, checkpoint, ema=False):
             if tuple(value.shape) != shape:
                 wrong.append(f"{key} {tuple(weights[key].shape)} (Keras {variable.name} {shape})")
                 continue
-        values.append((variable, value))
+        values.append((variable, value, transform == "binary"))
     unexpected = sorted(k for k in weights if k not in used and not k.endswith("num_batches_tracked"))
     problems = []
     for label, items in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong),
@@ -190,6 +192,39 @@ def load_official(model, checkpoint, ema=False):
             problems.append(f"{label}: {shown}")
     if problems:
         raise ValueError(f"{model.name}: the checkpoint does not match this model; " + "; ".join(problems))
-    for variable, value in values:
+    zeros = [variable.name for variable, value, binary in values if binary and not value.all()]
+    if zeros:
+        logging.getLogger("larq_bcd").warning(
+            "%s: %d binary kernels hold exact zeros (%s): PyTorch's sign(0) = 0 drops them, "
+            "the bit-packed kernel binarizes them to +1; outputs may differ slightly.",
+            model.name, len(zeros), ", ".join(zeros[:4]),
+        )
+    for variable, value, _ in values:
         variable.assign(value.astype(variable.dtype.as_numpy_dtype))
     return model
+
+
+#: Zoo models whose official checkpoints ``build`` reads.
+OFFICIAL_MODELS = ("reactnet_a", "bcdnet_a")
+
+
+def build(name, checkpoint, *, input_size=224, ema=False, **kwargs):
+    """The zoo model ``name`` in official mode with the weights of ``checkpoint`` (a path).
+
+    The class count and width come from the checkpoint (``fc``, the stem conv), so a
+    reduced or fine-tuned official model loads as it was saved. ``kwargs`` go to the builder
+    (e.g. ``dual_head=True`` for BCDNet-A's two classifiers).
+    """
+    from larq_bcd import zoo
+
+    key = name.lower().replace("-", "_")
+    if key not in OFFICIAL_MODELS:
+        raise ValueError(f"no official checkpoint format for {name!r}; known: {', '.join(OFFICIAL_MODELS)}.")
+    weights = state_dict(torch_pickle.read(checkpoint), ema=ema)
+    for needed in ("fc.weight", "feature.0.conv1.weight"):
+        if needed not in weights:
+            raise ValueError(f"{checkpoint}: no {needed!r}: not a {key} checkpoint.")
+    kwargs.setdefault("num_classes", int(weights["fc.weight"].shape[0]))
+    kwargs.setdefault("width_multiplier", weights["feature.0.conv1.weight"].shape[0] / 32)
+    model = zoo.get(key, input_shape=(input_size, input_size, 3), official=True, **kwargs)
+    return load_official(model, {"model": weights})
