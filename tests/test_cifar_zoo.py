@@ -4,14 +4,10 @@ import larq as lq
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import randomize
 
-from larq_bcd import convert, zoo
+from larq_bcd import zoo
 from larq_bcd.quantizers import ReCU, StandardizedApproxSign
 from larq_bcd.training.recu import ReCUTauSchedule, recu_quantizers, recu_tau
-
-CIFAR_MODELS = ["resnet20", "rep_resnet20", "es_resnet20", "vgg_small", "rep_vgg_small", "es_vgg_small"]
-
 
 def _approx_sign_integral(z):
     """ReActNet's piecewise-quadratic sign surrogate: its derivative is (2 - 2|z|)+."""
@@ -92,16 +88,6 @@ def test_parameter_counts_equal_recus_models_and_rep_keeps_binary_parameters():
     assert rep.get_layer("fc").input_shape == (None, 128)  # the beta-wide features
     assert es.get_layer("fc").input_shape == (None, 64)  # ES keeps the first C
     assert rep.get_layer("stage2_block1_pad").output_shape == (None, 16, 16, 64)
-
-
-@pytest.mark.parametrize("name", CIFAR_MODELS)
-def test_cifar_model_converts_every_binary_conv_to_lce(name):
-    model = randomize(zoo.get(name, classifier_activation=None))
-    binary = [l for l in model.layers if isinstance(l, lq.layers.QuantConv2D)]
-    assert len(binary) == (18 if "resnet" in name else 5)
-    report = convert.inspect(convert.convert(model))
-    assert report.ops["LceBconv2d"] == len(binary), report.ops
-    assert report.ops.get("CONV_2D", 0) == 1  # the real-valued first conv only
 
 
 def test_cifar_models_train_on_a_batch_and_reject_bad_arguments():

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import math
 import os
@@ -88,9 +89,47 @@ def test_two_step_training_with_a_teacher_end_to_end(tmp_path):
     step2.load_weights(tmp_path / "run" / "step2.weights.h5")
     assert not np.allclose(step1.get_weights()[0], step2.get_weights()[0])  # step 2 trained on
     assert json.loads((tmp_path / "run" / "results.json").read_text())["command"] == "test"
-    # Resuming a finished run trains nothing again.
+    # Rerunning a finished run trains nothing again and reports the same run.
     again = run(recipe, command="test", log=lambda *_: None)
-    assert again["steps"] == {} and math.isclose(again["top1"], results["top1"])
+    assert again["steps"] == results["steps"] and math.isclose(again["top1"], results["top1"])
+    # A different recipe over it is refused: nothing is overwritten.
+    changed = dataclasses.replace(recipe, epochs=5)
+    with pytest.raises(ValueError, match="different recipe \\(changed: epochs\\)"):
+        run(changed, command="test", log=lambda *_: None)
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["recipe"]["epochs"] == 1
+
+
+class _Interrupted(Exception):
+    pass
+
+
+class _StopAfterFirstEpoch(tf.keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        raise _Interrupted()
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
+    """Stop after epoch 1 of 2, rerun: same weights as an uninterrupted run (ReCU's SGD
+    recipe: optimizer state, schedule position, tau, data order and augmentation)."""
+    common = dict(
+        model="resnet20", dataset="sample", batch_size=32, epochs=2, optimizer="sgd",
+        learning_rate=0.05, warmup_epochs=0.5, weight_decay=5e-4, label_smoothing=0.0,
+        train_limit=64, test_limit=32,
+    )
+    quiet = lambda *_: None  # noqa: E731
+    whole = run(Recipe(output=str(tmp_path / "whole"), **common), log=quiet)
+    with pytest.raises(_Interrupted):
+        run(Recipe(output=str(tmp_path / "cut"), **common), log=quiet, callbacks=[_StopAfterFirstEpoch()])
+    assert not (tmp_path / "cut" / "train.weights.h5").exists()
+    resumed = run(Recipe(output=str(tmp_path / "cut"), **common), log=quiet)
+    assert resumed["steps"]["train"]["epochs"] == 2 and len(resumed["steps"]["train"]["val_accuracy"]) == 2
+    assert resumed["steps"]["train"]["val_accuracy"] == whole["steps"]["train"]["val_accuracy"]
+    a = zoo.ResNet20(num_classes=10, classifier_activation=None)
+    b = zoo.ResNet20(num_classes=10, classifier_activation=None)
+    a.load_weights(tmp_path / "whole" / "train.weights.h5")
+    b.load_weights(tmp_path / "cut" / "train.weights.h5")
+    for x, y in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
 
 
 def test_training_throughput_side_by_side_writes_json_md_png(tmp_path):

@@ -5,26 +5,38 @@ import tensorflow as tf
 AUGMENTATIONS = ("none", "crop_flip", "randaugment", "mixup", "cutmix")
 
 
-def cifar_train(image, size):
-    """Pad 4 (reflect), random crop back to ``size``, random horizontal flip."""
+def cifar_train(image, size, seed=None):
+    """Pad 4 (reflect), random crop back to ``size``, random horizontal flip.
+
+    With ``seed`` (a shape-[2] integer tensor) the randomness is stateless: the same seed
+    gives the same crop and flip in any process (exact resumes)."""
     image = tf.pad(image, [[4, 4], [4, 4], [0, 0]], mode="REFLECT")
-    image = tf.image.random_crop(image, [size, size, 3])
-    return tf.image.random_flip_left_right(image)
+    if seed is None:
+        image = tf.image.random_crop(image, [size, size, 3])
+        return tf.image.random_flip_left_right(image)
+    image = tf.image.stateless_random_crop(image, [size, size, 3], seed=seed)
+    return tf.image.stateless_random_flip_left_right(image, seed=seed[::-1])
 
 
-def imagenet_train(image, size):
-    """Random resized crop (scale 0.08-1, ratio 3/4-4/3), random horizontal flip."""
-    begin, crop, _ = tf.image.sample_distorted_bounding_box(
-        tf.shape(image),
-        bounding_boxes=tf.constant([[[0.0, 0.0, 1.0, 1.0]]]),
-        area_range=(0.08, 1.0),
-        aspect_ratio_range=(3 / 4, 4 / 3),
-        max_attempts=10,
-        use_image_if_no_bounding_boxes=True,
-    )
+def imagenet_train(image, size, seed=None):
+    """Random resized crop (scale 0.08-1, ratio 3/4-4/3), random horizontal flip
+    (stateless with ``seed``, as ``cifar_train``)."""
+    box = {
+        "bounding_boxes": tf.constant([[[0.0, 0.0, 1.0, 1.0]]]),
+        "area_range": (0.08, 1.0),
+        "aspect_ratio_range": (3 / 4, 4 / 3),
+        "max_attempts": 10,
+        "use_image_if_no_bounding_boxes": True,
+    }
+    if seed is None:
+        begin, crop, _ = tf.image.sample_distorted_bounding_box(tf.shape(image), **box)
+    else:
+        begin, crop, _ = tf.image.stateless_sample_distorted_bounding_box(tf.shape(image), seed=seed, **box)
     image = tf.slice(image, begin, crop)
     image = tf.image.resize(image, [size, size])
-    return tf.image.random_flip_left_right(image)
+    if seed is None:
+        return tf.image.random_flip_left_right(image)
+    return tf.image.stateless_random_flip_left_right(image, seed=seed[::-1])
 
 
 def evaluation(image, size):

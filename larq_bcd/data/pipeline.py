@@ -47,6 +47,7 @@ def load(
     data_dir=None,
     manual_dir=None,
     seed=None,
+    epoch=None,
 ):
     """Load ``source`` for training or evaluation.
 
@@ -62,6 +63,10 @@ def load(
             crop_flip).
         limit: use only the first ``limit`` examples (quick runs).
         cache: cache decoded images in memory (small datasets).
+        seed: shuffling seed.
+        epoch: with ``seed``, the training data of epoch ``epoch`` only, shuffled and
+            augmented from ``(seed, epoch)`` alone: a run resumed at an epoch sees the data
+            an uninterrupted run would (batch-level augmentations excepted).
     """
     training = split == "train" if training is None else training
     choice("augmentation", augmentation, set(augment.AUGMENTATIONS))
@@ -83,10 +88,22 @@ def load(
     ds = ds.map(lambda image, label: (_decode(image), label), num_parallel_calls=tf.data.AUTOTUNE)
     if cache:
         ds = ds.cache()
-    if training:
+    transform = augment.cifar_train if image_size < 128 else augment.imagenet_train
+    if training and epoch is not None:
+        if seed is None:
+            raise ValueError("`epoch` needs a `seed`.")
+        epoch_seed = int(seed) * 1_000_003 + int(epoch)
+        ds = ds.shuffle(min(count, 20000), seed=epoch_seed, reshuffle_each_iteration=False)
+        if augmentation != "none":
+            ds = ds.enumerate().map(
+                lambda i, xy: (transform(xy[0], image_size, tf.stack([tf.constant(epoch_seed, tf.int64), i])), xy[1]),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+        else:
+            ds = ds.map(lambda x, y: (augment.evaluation(x, image_size), y))
+    elif training:
         ds = ds.shuffle(min(count, 20000), seed=seed, reshuffle_each_iteration=True)
         if augmentation != "none":
-            transform = augment.cifar_train if image_size < 128 else augment.imagenet_train
             ds = ds.map(lambda x, y: (transform(x, image_size), y), num_parallel_calls=tf.data.AUTOTUNE)
         else:
             ds = ds.map(lambda x, y: (augment.evaluation(x, image_size), y))

@@ -175,11 +175,24 @@ def _summary(history, num_examples):
     }
 
 
-def _fit_step(recipe, tag, model, teacher, train, test, epochs, weight_decay, strategy, log):
+def _resume_epoch(backup):
+    """The first epoch still to train: one past the epoch of the last backup (0 if none)."""
+    path = tf.train.latest_checkpoint(os.path.join(backup, "chief"))
+    if not path:
+        return 0
+    return int(tf.train.load_variable(path, "ckpt_saved_epoch/.ATTRIBUTES/VARIABLE_VALUE")) + 1
+
+
+def _fit_step(recipe, tag, model, teacher, load_train, test, epochs, weight_decay, strategy, log, extra_callbacks=()):
     os.makedirs(recipe.output, exist_ok=True)
     os.makedirs(recipe.state, exist_ok=True)
     done = os.path.join(recipe.state, f"{tag}.weights.h5")
     history_path = os.path.join(recipe.state, f"history_{tag}.csv")
+    backup = os.path.join(recipe.state, f"backup_{tag}")
+    first_epoch = 0 if os.path.exists(done) else _resume_epoch(backup)
+    if first_epoch:
+        log(f"{tag}: resuming at epoch {first_epoch + 1} of {epochs}")
+    train = load_train(first_epoch)  # the data of one epoch (seeded by the epoch)
     sgd = recipe.optimizer == "sgd"
     with strategy.scope():
         distiller = Distiller(
@@ -202,11 +215,21 @@ def _fit_step(recipe, tag, model, teacher, train, test, epochs, weight_decay, st
             callbacks.append(ReCUTauSchedule(model, epochs, *recipe.recu_tau))
         callbacks += [
             tf.keras.callbacks.CSVLogger(history_path, append=True),
-            tf.keras.callbacks.BackupAndRestore(os.path.join(recipe.state, f"backup_{tag}")),
+            # Kept between the one-epoch fits below; removed once the step is done.
+            tf.keras.callbacks.BackupAndRestore(backup, delete_checkpoint=False),
             tf.keras.callbacks.TensorBoard(os.path.join(recipe.output, "logs", tag)),
+            *extra_callbacks,
         ]
-        distiller.fit(train.data, validation_data=test.data, epochs=epochs, callbacks=callbacks, verbose=1)
+        # One fit per epoch, each on the data of that epoch: a resumed run sees the same
+        # order and augmentation as an uninterrupted one.
+        for epoch in range(first_epoch, epochs):
+            data = train if epoch == first_epoch else load_train(epoch)
+            distiller.fit(
+                data.data, validation_data=test.data, initial_epoch=epoch, epochs=epoch + 1,
+                callbacks=callbacks, verbose=1,
+            )
         model.save_weights(done)
+        shutil.rmtree(backup, ignore_errors=True)
     if os.path.abspath(recipe.state) != os.path.abspath(recipe.output):
         shutil.copy(history_path, os.path.join(recipe.output, f"history_{tag}.csv"))
     return _summary(read_history(history_path), train.num_examples)
@@ -246,11 +269,13 @@ def _float32_copy(recipe, model, num_classes, dual_head):
     return zoo.fold_dual_head(copy, classifier_activation=None) if dual_head else copy
 
 
-def run(recipe, command=None, log=print):
+def run(recipe, command=None, log=print, callbacks=()):
     """Train ``recipe`` (two steps if ``two_step``), evaluate, save; return the results dict.
 
-    Rerunning the same recipe into the same folder resumes it (or, if it finished, reports
-    it again from its logs); a different recipe there raises ``ValueError``.
+    Rerunning the same recipe into the same folder resumes it from its last completed
+    epoch, with the same data order and augmentation an uninterrupted run would have had
+    (or, if it finished, reports it again from its logs); a different recipe there raises
+    ``ValueError``. ``callbacks`` are added to each step's ``fit``.
     """
     if recipe.threads:
         tf.config.threading.set_intra_op_parallelism_threads(recipe.threads)
@@ -260,7 +285,13 @@ def run(recipe, command=None, log=print):
         log(f"{recipe.model}: resuming the run in {recipe.state}")
     strategy = get_strategy(recipe.strategy)
     data_args = {"image_size": recipe.image_size, "batch_size": recipe.batch_size}
-    train = load(recipe.dataset, "train", augmentation=recipe.augmentation, limit=recipe.train_limit, seed=recipe.seed, **data_args)
+    def load_train(first_epoch):
+        return load(
+            recipe.dataset, "train", augmentation=recipe.augmentation, limit=recipe.train_limit,
+            seed=recipe.seed, epoch=first_epoch, **data_args,
+        )
+
+    train = load_train(0)
     test = load(recipe.dataset, "test", limit=recipe.test_limit, **data_args)
     log(f"{recipe.model}: {train.num_examples} train / {test.num_examples} test images, {train.num_classes} classes")
     if recipe.mixed_precision:
@@ -287,7 +318,7 @@ def run(recipe, command=None, log=print):
         if previous is not None:
             step_model.set_weights(previous.get_weights())  # step 2 starts from step 1
         results["steps"][tag] = _fit_step(
-            recipe, tag, step_model, teacher, train, test, epochs, weight_decay, strategy, log
+            recipe, tag, step_model, teacher, load_train, test, epochs, weight_decay, strategy, log, callbacks
         )
         previous = step_model
     tf.keras.mixed_precision.set_global_policy("float32")

@@ -38,9 +38,18 @@ _REGISTRY = {
 }
 
 
+#: Models of the CIFAR-10 papers only (32x32 inputs, 10 classes): no ImageNet layout.
+CIFAR_MODELS = ("resnet20", "rep_resnet20", "es_resnet20", "vgg_small", "rep_vgg_small", "es_vgg_small")
+
+
 def available():
     """The names ``get`` accepts, sorted."""
     return sorted(_REGISTRY)
+
+
+def imagenet_models():
+    """The names of the models with an ImageNet (224x224) layout, sorted."""
+    return [name for name in available() if name not in CIFAR_MODELS]
 
 
 def get(name, **kwargs):
@@ -69,7 +78,9 @@ __all__ = [
     "ReActNetA",
     "ReActNetResNet18",
     "RepReActNetA",
+    "CIFAR_MODELS",
     "available",
     "fold_dual_head",
+    "imagenet_models",
     "get",
 ]
