@@ -22,6 +22,20 @@ if "tensorflow" in sys.modules and _preset is None:
     # TensorFlow binds its Keras at import time: setting the variable now is too late.
     raise ImportError("TensorFlow was imported with Keras 3 before larq_bcd. " + _LEGACY_HELP)
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
+
+
+def _is_our_command():
+    """Whether this process is ``larq-bcd``/``lce_convert`` (or ``python -m larq_bcd``)."""
+    if os.path.basename(sys.argv[0] if sys.argv else "") in ("larq-bcd", "lce_convert"):
+        return True
+    argv = getattr(sys, "orig_argv", [])
+    return len(argv) > 2 and argv[1] == "-m" and argv[2] == "larq_bcd"
+
+
+if _is_our_command() and "--verbose" not in sys.argv:
+    # Our console scripts are quiet by default: TensorFlow's C++ start-up messages (CUDA
+    # factory registration on CPU machines) are noise there; --verbose keeps them.
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from larq_bcd import layers, quantizers  # noqa: E402

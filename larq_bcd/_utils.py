@@ -1,6 +1,8 @@
 """Small shared helpers: Keras registration and argument validation."""
 
+import argparse
 import contextlib
+import json
 import numbers
 import os
 import tempfile
@@ -92,3 +94,75 @@ def atomic_path(path):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def positive_int_arg(text):
+    """argparse ``type``: a positive integer (the flag is named in argparse's error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def nonnegative_float_arg(text):
+    """argparse ``type``: a number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
+    return value
+
+
+def code_carrying_layers(path):
+    """Names of layers in a saved Keras model (.h5 or SavedModel folder) that carry Python
+    code (``Lambda``): loading them runs that code. Read from the config, nothing is loaded."""
+    if os.path.isdir(path):
+        metadata = os.path.join(path, "keras_metadata.pb")
+        if not os.path.exists(metadata):
+            return []
+        with open(metadata, "rb") as handle:
+            raw = handle.read()
+        return ["Lambda"] if b'"class_name": "Lambda"' in raw else []
+    import h5py
+
+    with h5py.File(path, "r") as handle:
+        config = handle.attrs.get("model_config")
+    if config is None:
+        return []
+    if isinstance(config, bytes):
+        config = config.decode("utf-8")
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("class_name") == "Lambda":
+                found.append(node.get("config", {}).get("name", "Lambda"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(config))
+    return found
+
+
+def load_keras_model(path, *, unsafe=False):
+    """``tf.keras.models.load_model(path, compile=False)`` that runs no code from the file
+    unless ``unsafe``: ``.keras`` with Keras' ``safe_mode``, ``.h5`` and SavedModel folders
+    refused if they hold ``Lambda`` layers."""
+    if path.endswith(".keras"):
+        return tf.keras.models.load_model(path, compile=False, safe_mode=not unsafe)
+    if not unsafe:
+        layers = code_carrying_layers(path)
+        if layers:
+            raise ValueError(
+                f"{path} holds Lambda layers ({', '.join(layers[:3])}) whose Python code would run "
+                "when loaded; pass --unsafe (safe_mode=False) only for a file you trust."
+            )
+    return tf.keras.models.load_model(path, compile=False)

@@ -8,7 +8,13 @@ import argparse
 import os
 import sys
 
-from larq_bcd._utils import atomic_output, atomic_path
+from larq_bcd._utils import (
+    atomic_output,
+    atomic_path,
+    load_keras_model,
+    nonnegative_float_arg,
+    positive_int_arg,
+)
 
 
 class CommandError(Exception):
@@ -24,7 +30,7 @@ def _zoo_model(name, input_size, num_classes=1000):
         raise CommandError(str(error)) from None
 
 
-def load_model(source, input_size=224, model=None):
+def load_model(source, input_size=224, model=None, unsafe=False):
     """A saved Keras model (.keras, .h5, SavedModel dir), an official PyTorch checkpoint
     (.pth, .pth.tar, .pt, .tar; ``model`` names its zoo model) or a zoo name (random weights)."""
     import tensorflow as tf
@@ -50,7 +56,7 @@ def load_model(source, input_size=224, model=None):
         if not os.path.isdir(source) and not source.endswith((".keras", ".h5")):
             raise CommandError(f"{source}: unknown model format (expected .keras, .h5 or a SavedModel dir).")
         try:
-            return tf.keras.models.load_model(source, compile=False)
+            return load_keras_model(source, unsafe=unsafe)
         except Exception as error:  # noqa: BLE001 - any loader failure is the file's problem
             raise CommandError(f"could not load {source}: {type(error).__name__}: {error}".splitlines()[0]) from None
     if looks_like_file:
@@ -84,7 +90,9 @@ def cmd_convert(args):
 
     if not args.output.endswith(".tflite"):
         raise CommandError(f"output must end in .tflite, got {args.output}")
-    model = load_model(args.model, args.input_size, args.checkpoint_model)
+    if os.path.isdir(args.output):
+        raise CommandError(f"output {args.output} is a directory; give a .tflite file name")
+    model = load_model(args.model, args.input_size, args.checkpoint_model, args.unsafe)
     if len(model.outputs) == 2 and {"fc", "fc_dist"} <= {l.name for l in model.layers}:
         model = fold_dual_head(model)
         print("folded the dual head (fc, fc_dist) into one classifier")
@@ -93,6 +101,8 @@ def cmd_convert(args):
     except (ValueError, TypeError) as error:
         raise CommandError(f"conversion failed: {error}") from None
     report = convert.inspect(flatbuffer)
+    for warning in convert.binary_warnings(model, report):
+        print(f"warning: {warning}", file=sys.stderr)
     print(
         f"{report.ops.get('LceBconv2d', 0)} LceBconv2d, {report.ops.get('LceQuantize', 0)} "
         f"LceQuantize; binary MAC share {report.binary_mac_share:.4f}; "
@@ -101,6 +111,10 @@ def cmd_convert(args):
     if args.verify:
         if args.int8:
             raise CommandError("--verify compares float outputs; it cannot check an --int8 model")
+        if None in model.input_shape[1:]:
+            raise CommandError(
+                f"--verify needs a model with a fixed input size, got {model.input_shape}"
+            )
         parity = convert.verify(model, flatbuffer)
         print(
             f"parity: max |keras - tflite| = {parity.max_abs_diff:.3g} "
@@ -132,7 +146,7 @@ def cmd_evaluate(args):
         raise CommandError(f"no .tflite at {args.tflite}")
     with open(args.tflite, "rb") as handle:
         flatbuffer = handle.read()
-    model = load_model(args.keras) if args.keras else None
+    model = load_model(args.keras, unsafe=args.unsafe) if args.keras else None
     try:
         data = load(args.dataset, args.split, image_size=args.image_size, batch_size=64, limit=args.limit)
         result = convert.evaluate(flatbuffer, data.data, model)
@@ -227,12 +241,13 @@ def _add_convert_arguments(parser):
     parser.add_argument("--verify", action="store_true", help="check Keras-vs-TFLite parity")
     parser.add_argument(
         "--tolerance",
-        type=float,
+        type=nonnegative_float_arg,
         default=0.3,
         help="--verify: largest |keras - tflite| as a share of the output scale (deep BNNs "
         "amplify float rounding through sign flips; a single block matches to 1e-6)",
     )
-    parser.add_argument("--input-size", type=int, default=224, help="input size for a zoo name or a checkpoint")
+    parser.add_argument("--input-size", type=positive_int_arg, default=224, help="input size for a zoo name or a checkpoint")
+    parser.add_argument("--unsafe", action="store_true", help="allow .h5/SavedModel files with Lambda layers (runs their code)")
     parser.add_argument(
         "--model", dest="checkpoint_model", default=None,
         help="the zoo model of a PyTorch checkpoint (reactnet_a, bcdnet_a)",
@@ -250,7 +265,7 @@ def build_parser():
 
     summary = commands.add_parser("summary", help="lq.models.summary and a cost table of a zoo model")
     summary.add_argument("name", help="a zoo model name (see larq_bcd.zoo.available())")
-    summary.add_argument("--input-size", type=int, default=224)
+    summary.add_argument("--input-size", type=positive_int_arg, default=224)
     summary.set_defaults(func=cmd_summary)
 
     _add_convert_arguments(
@@ -258,8 +273,8 @@ def build_parser():
     )
     bench = commands.add_parser("benchmark", help="latency of .tflite files, side by side")
     bench.add_argument("models", nargs="+", help=".tflite files; ratios are to the first")
-    bench.add_argument("--threads", type=int, default=1)
-    bench.add_argument("--runs", type=int, default=20)
+    bench.add_argument("--threads", type=positive_int_arg, default=1)
+    bench.add_argument("--runs", type=positive_int_arg, default=20)
     bench.add_argument("--output", default="benchmark-results", help="folder for .json/.md/.png")
     bench.add_argument("--stem", default="benchmark", help="file name stem of the results")
     bench.set_defaults(func=cmd_benchmark)
@@ -268,34 +283,35 @@ def build_parser():
         "bench", help="convert the zoo's binary models and float twins and time them (make bench)"
     )
     suite.add_argument("--output", default="zoo/benchmarks")
-    suite.add_argument("--input-size", type=int, default=224)
-    suite.add_argument("--threads", type=int, default=1)
-    suite.add_argument("--runs", type=int, default=10)
-    suite.add_argument("--models", nargs="+", default=list(BENCH_MODELS))
+    suite.add_argument("--input-size", type=positive_int_arg, default=224)
+    suite.add_argument("--threads", type=positive_int_arg, default=1)
+    suite.add_argument("--runs", type=positive_int_arg, default=10)
+    suite.add_argument("--models", nargs="+", default=list(BENCH_MODELS), choices=list(BENCH_MODELS))
     suite.add_argument("--reuse", action="store_true", help="reuse .tflite files already in --output")
     suite.set_defaults(func=cmd_bench)
 
     demo = commands.add_parser("demo", help="train, convert, verify and benchmark BCDNet-B briefly")
     demo.add_argument("--output", default="demo-report")
     demo.add_argument("--dataset", default="sample", help="'sample', a tfds name or an image folder")
-    demo.add_argument("--epochs", type=int, default=2)
-    demo.add_argument("--runs", type=int, default=10)
+    demo.add_argument("--epochs", type=positive_int_arg, default=2)
+    demo.add_argument("--runs", type=positive_int_arg, default=10)
     demo.set_defaults(func=cmd_demo)
 
     importer = commands.add_parser("import", help="an official PyTorch checkpoint as a .keras model")
     importer.add_argument("checkpoint", help="e.g. bcdnet_a_step2.pth.tar or reactnet_a.pth.tar")
     importer.add_argument("--model", required=True, help="its zoo model: reactnet_a or bcdnet_a")
     importer.add_argument("-o", "--output", required=True, help="the .keras file to write")
-    importer.add_argument("--input-size", type=int, default=224)
+    importer.add_argument("--input-size", type=positive_int_arg, default=224)
     importer.set_defaults(func=cmd_import)
 
     evaluate = commands.add_parser("evaluate", help="top-1 of a .tflite on a labelled dataset, beside Keras")
     evaluate.add_argument("tflite", help="the .tflite file (float input, raw 0-255 RGB)")
     evaluate.add_argument("--dataset", required=True, help="'sample', a tfds name or an image folder")
-    evaluate.add_argument("--split", default="test")
-    evaluate.add_argument("--image-size", type=int, default=32)
-    evaluate.add_argument("--limit", type=int, default=None, help="evaluate the first N images only")
+    evaluate.add_argument("--split", default="test", choices=["train", "test"])
+    evaluate.add_argument("--image-size", type=positive_int_arg, default=32)
+    evaluate.add_argument("--limit", type=positive_int_arg, default=None, help="evaluate the first N images only")
     evaluate.add_argument("--keras", default=None, help="the Keras model it came from, to compare")
+    evaluate.add_argument("--unsafe", action="store_true", help="allow a --keras .h5 with Lambda layers (runs their code)")
     evaluate.set_defaults(func=cmd_evaluate)
 
     train = commands.add_parser("train", help="train a recipe (zoo/recipes/*.yaml)")
@@ -308,8 +324,20 @@ def build_parser():
     return parser
 
 
+def _quiet(verbose):
+    """Python-side TensorFlow/AutoGraph messages off unless --verbose (progress bars stay)."""
+    if verbose:
+        return
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    tf.autograph.set_verbosity(0)
+
+
 def _run(parser, argv):
+    parser.add_argument("--verbose", action="store_true", help="show TensorFlow's log messages")
     args = parser.parse_args(argv)
+    _quiet(args.verbose)
     try:
         args.func(args)
     except CommandError as error:

@@ -129,8 +129,15 @@ def evaluate(flatbuffer, dataset, model=None):
         images = np.asarray(images, dtype=np.float32)
         if images.shape[1:] != expected_shape:
             raise ValueError(f"the data has images of shape {images.shape[1:]}, the .tflite expects {expected_shape}")
+        if runner.input_types[0] != np.float32:
+            raise ValueError("the .tflite takes int8 input (--int8); evaluate needs float input (raw 0-255 RGB)")
         labels.append(np.argmax(onehot, -1))
-        lite.append(np.asarray(runner.predict(images)).reshape(len(images), -1).argmax(-1))
+        outputs = np.asarray(runner.predict(images)).reshape(len(images), -1)
+        if outputs.shape[-1] != onehot.shape[-1]:
+            raise ValueError(
+                f"the .tflite outputs {outputs.shape[-1]} classes, the data has {onehot.shape[-1]}"
+            )
+        lite.append(outputs.argmax(-1))
         if model is not None:
             keras.append(np.asarray(model(images, training=False)).reshape(len(images), -1).argmax(-1))
     if not labels:
@@ -249,3 +256,19 @@ def inspect(flatbuffer):
         float_convs=float_convs,
         size_bytes=len(flatbuffer),
     )
+
+
+def binary_warnings(model, report):
+    """Plain-language warnings when a model did not become (fully) bit-packed."""
+    import larq as lq
+
+    warnings = []
+    dense = [layer.name for layer in model.layers if isinstance(layer, lq.layers.QuantDense)]
+    if dense:
+        warnings.append(
+            f"{len(dense)} QuantDense layer(s) ({', '.join(dense[:3])}) stay float in LCE: "
+            "express a binary dense layer as a 1x1 QuantConv2D to bit-pack it."
+        )
+    if not report.ops.get("LceBconv2d"):
+        warnings.append("no layer became a bit-packed LceBconv2d: this .tflite is not a binary network.")
+    return warnings

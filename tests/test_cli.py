@@ -53,10 +53,14 @@ def test_lce_convert_errors_are_one_line_and_leave_no_file(argv, message, tmp_pa
     assert not out_path.exists() and not list(tmp_path.iterdir())
 
 
-def test_failed_verify_leaves_no_file(saved_model, tmp_path, capsys):
+def test_failed_verify_leaves_no_file(saved_model, tmp_path, capsys, monkeypatch):
+    from larq_bcd import convert
+
     out_path = tmp_path / "out.tflite"
-    # A negative tolerance cannot be met: the check fails after conversion succeeded.
-    assert cli.lce_convert_main([saved_model, "-o", str(out_path), "--verify", "--tolerance", "-1"]) == 2
+    # A parity failure after a successful conversion (forced here): nothing is written.
+    failing = convert.Parity(max_abs_diff=1.0, output_scale=1.0, top1_agreement=0.0, exact_share=0.0, samples=1)
+    monkeypatch.setattr(convert, "verify", lambda *a, **k: failing)
+    assert cli.lce_convert_main([saved_model, "-o", str(out_path), "--verify"]) == 2
     assert "parity check failed" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
 
@@ -95,3 +99,74 @@ def test_evaluate_a_tflite_on_labelled_images_beside_keras(tmp_path, capsys):
     garbage.write_bytes(b"not a flatbuffer")
     assert cli.main(["evaluate", str(garbage), "--dataset", "sample", "--limit", "8"]) == 2
     assert "not a TFLite model LCE can run" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def recipe_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("r") / "r.yaml"
+    path.write_text("model: resnet20\ndataset: sample\nepochs: 1\n")
+    return str(path)
+
+
+BAD_INPUTS = [
+    # (argv, what the one-line message must name)
+    (["benchmark", "x.tflite", "--runs", "0"], "--runs"),
+    (["benchmark", "x.tflite", "--threads", "-4"], "--threads"),
+    (["bench", "--models", "foo"], "--models"),
+    (["evaluate", "x.tflite", "--dataset", "sample", "--limit", "0"], "--limit"),
+    (["evaluate", "x.tflite", "--dataset", "sample", "--limit", "-5"], "--limit"),
+    (["evaluate", "x.tflite", "--dataset", "sample", "--split", "bogus"], "--split"),
+    (["evaluate", "x.tflite", "--dataset", "sample", "--image-size", "0"], "--image-size"),
+    (["convert", "resnet20", "-o", "x.tflite", "--tolerance", "-1"], "--tolerance"),
+    (["train", "RECIPE", "epochs=0"], "`epochs`"),
+    (["train", "RECIPE", "epochs=ten"], "`epochs`"),
+    (["train", "RECIPE", "batch_size=0"], "`batch_size`"),
+    (["train", "RECIPE", "learning_rate=-1"], "`learning_rate`"),
+    (["train", "RECIPE", "epochs.x=1"], "`epochs` is not a mapping"),
+    (["train", "RECIPE", "model_args=5"], "`model_args`"),
+    (["train", "RECIPE", "optimizer=lbfgs"], "`optimizer`"),
+    (["train", "RECIPE", "recu_tau=[0.9, 0.5]"], "`recu_tau`"),
+    (["train", "RECIPE", "model=quicknet"], "`model`"),
+    (["train", "MALFORMED"], "not valid YAML"),
+]
+
+
+@pytest.mark.parametrize("argv,names", BAD_INPUTS, ids=lambda v: " ".join(v) if isinstance(v, list) else None)
+def test_bad_inputs_fail_with_one_line_exit_2_and_no_files(argv, names, recipe_file, tmp_path, monkeypatch):
+    malformed = tmp_path / "bad.yaml"
+    malformed.write_text("model: [resnet20\n")
+    argv = [recipe_file if a == "RECIPE" else str(malformed) if a == "MALFORMED" else a for a in argv]
+    monkeypatch.chdir(tmp_path)
+    before = set(os.listdir(tmp_path))
+    out = run(*argv)
+    assert out.returncode == 2, out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.strip() and not line.startswith(("usage:", " "))]
+    assert len(lines) == 1 and names in lines[0], out.stderr
+    assert "Traceback" not in out.stderr
+    assert set(os.listdir(tmp_path)) == before
+
+
+def test_h5_with_a_lambda_layer_is_refused_unless_unsafe(tmp_path, capsys):
+    x = tf.keras.Input((8, 8, 3))
+    y = tf.keras.layers.Lambda(lambda t: t * 2.0, name="code")(x)
+    y = layers.BinaryConv2D(8, 3)(y)
+    path = str(tmp_path / "lambda.h5")
+    tf.keras.Model(x, y).save(path)
+    out = tmp_path / "m.tflite"
+    assert cli.lce_convert_main([path, "-o", str(out)]) == 2
+    assert "Lambda layers (code)" in capsys.readouterr().err and not out.exists()
+    assert cli.lce_convert_main([path, "-o", str(out), "--unsafe"]) == 0
+    assert out.exists()
+
+
+def test_converting_a_model_with_nothing_binary_warns(tmp_path, capsys):
+    import larq as lq
+
+    x = tf.keras.Input((8, 8, 3))
+    y = tf.keras.layers.Flatten()(tf.keras.layers.Conv2D(4, 3)(x))
+    y = lq.layers.QuantDense(4, input_quantizer="ste_sign", kernel_quantizer="ste_sign")(y)
+    path = str(tmp_path / "float.keras")
+    tf.keras.Model(x, y).save(path)
+    assert cli.lce_convert_main([path, "-o", str(tmp_path / "f.tflite")]) == 0
+    err = capsys.readouterr().err
+    assert "QuantDense layer(s)" in err and "no layer became a bit-packed LceBconv2d" in err

@@ -23,7 +23,7 @@ import tensorflow as tf
 import yaml
 
 from larq_bcd import zoo
-from larq_bcd._utils import atomic_output
+from larq_bcd._utils import atomic_output, load_keras_model
 from larq_bcd.data import load
 from larq_bcd.training.distiller import Distiller
 from larq_bcd.training.recu import ReCUTauSchedule, recu_quantizers
@@ -67,6 +67,10 @@ class Recipe:
     seed: int = 0
     state_dir: str | None = None
     threads: int = 0
+    safe_mode: bool = True
+
+    def __post_init__(self):
+        _validate(self)
 
     @property
     def state(self):
@@ -78,8 +82,11 @@ class Recipe:
         """Read ``path`` (YAML) and apply ``key=value`` overrides (dotted keys for dicts)."""
         if not os.path.exists(path):
             raise FileNotFoundError(f"recipe not found: {path}")
-        with open(path) as handle:
-            config = yaml.safe_load(handle) or {}
+        try:
+            with open(path) as handle:
+                config = yaml.safe_load(handle) or {}
+        except yaml.YAMLError as error:
+            raise ValueError(f"{path}: not valid YAML ({' '.join(str(error).split())})") from None
         if not isinstance(config, dict):
             raise ValueError(f"{path}: a recipe is a YAML mapping of keys to values.")
         for item in overrides:
@@ -90,7 +97,12 @@ class Recipe:
             *parents, leaf = key.split(".")
             for parent in parents:
                 target = target.setdefault(parent, {})
-            target[leaf] = yaml.safe_load(value)
+                if not isinstance(target, dict):
+                    raise ValueError(f"override {item!r}: `{parent}` is not a mapping")
+            try:
+                target[leaf] = yaml.safe_load(value)
+            except yaml.YAMLError:
+                raise ValueError(f"override {item!r}: the value is not valid YAML") from None
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(config) - known)
         if unknown:
@@ -98,6 +110,59 @@ class Recipe:
         if "model" not in config:
             raise ValueError(f"{path}: a recipe needs `model` (one of {zoo.available()}).")
         return cls(**config)
+
+
+def _check(key, value, ok, allowed):
+    if not ok:
+        raise ValueError(f"recipe key `{key}`: {value!r} is not allowed; expected {allowed}.")
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _validate(recipe):
+    """Refuse bad recipe values before any work, naming the key (one line)."""
+    from larq_bcd.data.augment import AUGMENTATIONS
+
+    r = recipe
+    _check("model", r.model, isinstance(r.model, str) and r.model.lower().replace("-", "_") in zoo.available(), f"one of {zoo.available()}")
+    for key in ("dataset", "output"):
+        _check(key, getattr(r, key), isinstance(getattr(r, key), str) and getattr(r, key), "a non-empty string")
+    _check("model_args", r.model_args, isinstance(r.model_args, dict), "a mapping of builder arguments")
+    _check("image_size", r.image_size, _is_int(r.image_size) and r.image_size >= 8, "an integer >= 8")
+    for key in ("batch_size", "epochs"):
+        _check(key, getattr(r, key), _is_int(getattr(r, key)) and getattr(r, key) >= 1, "a positive integer")
+    _check("step1_epochs", r.step1_epochs, _is_int(r.step1_epochs) and r.step1_epochs >= (1 if r.two_step else 0),
+           "a positive integer when two_step" if r.two_step else "an integer >= 0")
+    _check("learning_rate", r.learning_rate, _is_number(r.learning_rate) and r.learning_rate > 0, "a number > 0")
+    _check("warmup_epochs", r.warmup_epochs, _is_number(r.warmup_epochs) and 0 <= r.warmup_epochs < r.epochs,
+           f"a number in [0, epochs={r.epochs})")
+    _check("decay", r.decay, r.decay in ("cosine", "linear"), "'cosine' or 'linear'")
+    _check("optimizer", r.optimizer, r.optimizer in ("adam", "sgd"), "'adam' or 'sgd'")
+    _check("momentum", r.momentum, _is_number(r.momentum) and 0 <= r.momentum < 1, "a number in [0, 1)")
+    _check("weight_decay", r.weight_decay, _is_number(r.weight_decay) and r.weight_decay >= 0, "a number >= 0")
+    tau = r.recu_tau
+    _check("recu_tau", tau, isinstance(tau, (list, tuple)) and len(tau) == 2 and all(_is_number(t) for t in tau)
+           and 0.5 < tau[0] <= tau[1] < 1, "[tau_min, tau_max] with 0.5 < tau_min <= tau_max < 1")
+    _check("label_smoothing", r.label_smoothing, _is_number(r.label_smoothing) and 0 <= r.label_smoothing < 1, "a number in [0, 1)")
+    _check("augmentation", r.augmentation, r.augmentation in AUGMENTATIONS, f"one of {list(AUGMENTATIONS)}")
+    _check("teacher", r.teacher, r.teacher is None or isinstance(r.teacher, str), "a model path or null")
+    _check("temperature", r.temperature, _is_number(r.temperature) and r.temperature > 0, "a number > 0")
+    _check("kd_alpha", r.kd_alpha, _is_number(r.kd_alpha) and 0 <= r.kd_alpha <= 1, "a number in [0, 1]")
+    for key in ("two_step", "mixed_precision", "safe_mode"):
+        _check(key, getattr(r, key), isinstance(getattr(r, key), bool), "true or false")
+    _check("strategy", r.strategy, r.strategy in ("default", "mirrored", "multiworker", "tpu"), "default, mirrored, multiworker or tpu")
+    for key in ("train_limit", "test_limit"):
+        value = getattr(r, key)
+        _check(key, value, value is None or (_is_int(value) and value >= 1), "a positive integer or null")
+    _check("seed", r.seed, _is_int(r.seed) and r.seed >= 0, "an integer >= 0")
+    _check("state_dir", r.state_dir, r.state_dir is None or (isinstance(r.state_dir, str) and r.state_dir), "a folder or null")
+    _check("threads", r.threads, _is_int(r.threads) and r.threads >= 0, "an integer >= 0 (0: TensorFlow's default)")
 
 
 def _optimizer(recipe, steps_per_epoch, epochs, weight_decay):
@@ -240,10 +305,12 @@ def _check_same_recipe(recipe):
     path = os.path.join(recipe.state, "recipe.json")
     mine = json.loads(json.dumps(dataclasses.asdict(recipe)))
     mine.pop("threads")  # how fast, not what: a resumed run may use other threads
+    mine.pop("safe_mode")
     if os.path.exists(path):
         with open(path) as handle:
             theirs = json.load(handle)
         theirs.pop("threads", None)
+        theirs.pop("safe_mode", None)
         changed = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
         if changed:
             raise ValueError(
@@ -300,7 +367,7 @@ def run(recipe, command=None, log=print, callbacks=()):
     if recipe.teacher:
         if not os.path.exists(recipe.teacher):
             raise FileNotFoundError(f"teacher model not found: {recipe.teacher}")
-        teacher = tf.keras.models.load_model(recipe.teacher, compile=False)
+        teacher = load_keras_model(recipe.teacher, unsafe=not recipe.safe_mode)
     dual_head = recipe.model in DUAL_HEAD_MODELS and teacher is not None
 
     steps = []
