@@ -141,6 +141,7 @@ def cmd_import(args):
 def cmd_evaluate(args):
     from larq_bcd import convert
     from larq_bcd.data import load
+    from larq_bcd.data.sources import naming_bad_images
 
     if not os.path.exists(args.tflite):
         raise CommandError(f"no .tflite at {args.tflite}")
@@ -149,7 +150,8 @@ def cmd_evaluate(args):
     model = load_model(args.keras, unsafe=args.unsafe) if args.keras else None
     try:
         data = load(args.dataset, args.split, image_size=args.image_size, batch_size=64, limit=args.limit)
-        result = convert.evaluate(flatbuffer, data.data, model)
+        with naming_bad_images(args.dataset, args.split):
+            result = convert.evaluate(flatbuffer, data.data, model)
     except (FileNotFoundError, ValueError) as error:
         raise CommandError(f"{args.tflite}: {str(error).splitlines()[0]}") from None
     line = f"{args.tflite}: top-1 {result['tflite_top1']:.2%} on {result['examples']} {args.split} images"

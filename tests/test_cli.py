@@ -170,3 +170,30 @@ def test_converting_a_model_with_nothing_binary_warns(tmp_path, capsys):
     assert cli.lce_convert_main([path, "-o", str(tmp_path / "f.tflite")]) == 0
     err = capsys.readouterr().err
     assert "QuantDense layer(s)" in err and "no layer became a bit-packed LceBconv2d" in err
+
+
+def test_a_corrupt_image_is_named_in_evaluation_and_training(tmp_path, capsys):
+    from larq_bcd import convert
+    from larq_bcd.training import Recipe, run as train
+
+    for split in ("train", "test"):
+        for label in ("cat", "dog"):
+            folder = tmp_path / "data" / split / label
+            folder.mkdir(parents=True)
+            for i in range(4):
+                pixels = tf.cast(tf.random.uniform((32, 32, 3), 0, 255), tf.uint8)
+                (folder / f"{i}.png").write_bytes(tf.io.encode_png(pixels).numpy())
+    bad = tmp_path / "data" / "test" / "dog" / "3.png"
+    bad.write_bytes(b"\\x89PNG but not really")
+    x = tf.keras.Input((32, 32, 3))
+    y = tf.keras.layers.GlobalAveragePooling2D()(layers.BinaryConv2D(8, 3)(x))
+    model = tf.keras.Model(x, tf.keras.layers.Dense(2)(y))
+    tflite = tmp_path / "m.tflite"
+    tflite.write_bytes(convert.convert(model))
+    assert cli.main(["evaluate", str(tflite), "--dataset", str(tmp_path / "data")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(bad) in err and len(err.splitlines()) == 1
+    recipe = Recipe(model="resnet20", dataset=str(tmp_path / "data"), output=str(tmp_path / "run"),
+                    batch_size=4, epochs=1, optimizer="sgd", learning_rate=0.01)
+    with pytest.raises(ValueError, match="3.png: not a readable image"):
+        train(recipe, log=lambda *_: None)

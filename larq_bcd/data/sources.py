@@ -83,3 +83,46 @@ def tfds_dataset(name, split, data_dir=None, manual_dir=None, download=True):
     info = builder.info
     classes = info.features["label"].names
     return ds, info.splits[split].num_examples, classes
+
+
+def unreadable_images(directory, split, limit=1):
+    """The first ``limit`` files of an image folder that do not decode as RGB images."""
+    root = os.path.join(directory, split) if split else directory
+    bad = []
+    for name in sorted(os.listdir(root)):
+        folder = os.path.join(root, name)
+        if not os.path.isdir(folder):
+            continue
+        for file in sorted(os.listdir(folder)):
+            if not file.lower().endswith(IMAGE_EXTENSIONS):
+                continue
+            path = os.path.join(folder, file)
+            try:
+                tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+            except (tf.errors.InvalidArgumentError, tf.errors.UnknownError):
+                bad.append(path)
+                if len(bad) >= limit:
+                    return bad
+    return bad
+
+
+class naming_bad_images:  # noqa: N801 - used as a context manager, like contextlib's helpers
+    """Turn TensorFlow's "could not decode" error (which names no file) into a ValueError
+    naming the corrupt file of the image folder ``source``."""
+
+    def __init__(self, source, *splits):
+        self.source, self.splits = source, splits or ("train", "test")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if not isinstance(error, (tf.errors.InvalidArgumentError, tf.errors.UnknownError)):
+            return False
+        if not (isinstance(self.source, str) and os.path.isdir(self.source)):
+            return False
+        for split in self.splits:
+            bad = unreadable_images(self.source, split)
+            if bad:
+                raise ValueError(f"{bad[0]}: not a readable image; remove or replace it") from None
+        return False

@@ -25,6 +25,7 @@ import yaml
 from larq_bcd import zoo
 from larq_bcd._utils import atomic_output, load_keras_model
 from larq_bcd.data import load
+from larq_bcd.data.sources import naming_bad_images
 from larq_bcd.training.distiller import Distiller
 from larq_bcd.training.recu import ReCUTauSchedule, recu_quantizers
 from larq_bcd.training.schedules import WarmupDecay
@@ -384,9 +385,10 @@ def run(recipe, command=None, log=print, callbacks=()):
     for tag, step_model, epochs, weight_decay in steps:
         if previous is not None:
             step_model.set_weights(previous.get_weights())  # step 2 starts from step 1
-        results["steps"][tag] = _fit_step(
-            recipe, tag, step_model, teacher, load_train, test, epochs, weight_decay, strategy, log, callbacks
-        )
+        with naming_bad_images(recipe.dataset):
+            results["steps"][tag] = _fit_step(
+                recipe, tag, step_model, teacher, load_train, test, epochs, weight_decay, strategy, log, callbacks
+            )
         previous = step_model
     tf.keras.mixed_precision.set_global_policy("float32")
     final = _float32_copy(recipe, model, train.num_classes, dual_head)
