@@ -292,10 +292,12 @@ def build_parser():
     suite.add_argument("--reuse", action="store_true", help="reuse .tflite files already in --output")
     suite.set_defaults(func=cmd_bench)
 
-    demo = commands.add_parser("demo", help="train, convert, verify and benchmark BCDNet-B briefly")
+    demo = commands.add_parser(
+        "demo", help="the trained CIFAR-10 model through LCE, a training smoke run, size and latency"
+    )
     demo.add_argument("--output", default="demo-report")
     demo.add_argument("--dataset", default="sample", help="'sample', a tfds name or an image folder")
-    demo.add_argument("--epochs", type=positive_int_arg, default=2)
+    demo.add_argument("--epochs", type=positive_int_arg, default=1, help="epochs of the training smoke run")
     demo.add_argument("--runs", type=positive_int_arg, default=10)
     demo.set_defaults(func=cmd_demo)
 

@@ -68,6 +68,10 @@ def test_recipe_overrides_and_errors(tmp_path):
         Recipe.from_file(str(path), ["epochs"])
     with pytest.raises(FileNotFoundError, match="recipe not found"):
         Recipe.from_file(str(tmp_path / "none.yaml"))
+    staged = Recipe.from_file(str(path), ["two_step=true", "step1_epochs=1", "step1={learning_rate: 4.0e-3, weight_decay: 0.01}", "step2={learning_rate: 5.0e-4}"])
+    assert staged.step1 == {"learning_rate": 4.0e-3, "weight_decay": 0.01} and staged.step2 == {"learning_rate": 5.0e-4}
+    with pytest.raises(ValueError, match="recipe key `step2`"):
+        Recipe.from_file(str(path), ["step2={epochs: 3}"])
 
 
 def test_two_step_training_with_a_teacher_end_to_end(tmp_path):

@@ -32,6 +32,8 @@ from larq_bcd.training.schedules import WarmupDecay
 from larq_bcd.training.strategy import get_strategy
 
 
+#: The keys ``step1`` / ``step2`` may set for their step.
+STEP_KEYS = ("learning_rate", "warmup_epochs", "decay", "optimizer", "momentum", "weight_decay")
 #: Models with BCDNet's DeiT-style two classifiers, used when a teacher is given.
 DUAL_HEAD_MODELS = ("bcdnet_a", "bcdnet_b")
 
@@ -49,6 +51,10 @@ class Recipe:
     epochs: int = 10
     two_step: bool = False
     step1_epochs: int = 0
+    #: Per-step settings of a two-step recipe, e.g. ``step1: {learning_rate: 4.0e-3,
+    #: weight_decay: 0.01}``, ``step2: {learning_rate: 5.0e-4}`` (keys: STEP_KEYS).
+    step1: dict = dataclasses.field(default_factory=dict)
+    step2: dict = dataclasses.field(default_factory=dict)
     learning_rate: float = 2e-3
     warmup_epochs: float = 0.0
     decay: str = "cosine"
@@ -162,6 +168,9 @@ def _validate(recipe):
         value = getattr(r, key)
         _check(key, value, value is None or (_is_int(value) and value >= 1), "a positive integer or null")
     _check("seed", r.seed, _is_int(r.seed) and r.seed >= 0, "an integer >= 0")
+    for key in ("step1", "step2"):
+        value = getattr(r, key)
+        _check(key, value, isinstance(value, dict) and set(value) <= set(STEP_KEYS), f"a mapping with keys from {list(STEP_KEYS)}")
     _check("state_dir", r.state_dir, r.state_dir is None or (isinstance(r.state_dir, str) and r.state_dir), "a folder or null")
     _check("threads", r.threads, _is_int(r.threads) and r.threads >= 0, "an integer >= 0 (0: TensorFlow's default)")
 
@@ -375,19 +384,24 @@ def run(recipe, command=None, log=print, callbacks=()):
     with strategy.scope():
         if recipe.two_step:
             step1 = _build(recipe, train.num_classes, "activations", dual_head)
-            steps.append(("step1", step1, recipe.step1_epochs, recipe.weight_decay))
+            settings = dataclasses.replace(recipe, **recipe.step1)
+            steps.append(("step1", step1, recipe.step1_epochs, settings))
         model = _build(recipe, train.num_classes, "binary", dual_head)
-        # Two-step recipes decay weights in step 1 only (ReActNet/BCDNet); one step decays throughout.
-        final_decay = 0.0 if recipe.two_step else recipe.weight_decay
-        steps.append(("step2" if recipe.two_step else "train", model, recipe.epochs, final_decay))
+        # Two-step recipes decay weights in step 1 only (ReActNet/BCDNet) unless `step2` says
+        # otherwise; one step decays throughout.
+        settings = recipe
+        if recipe.two_step:
+            settings = dataclasses.replace(recipe, **{"weight_decay": 0.0, **recipe.step2})
+        steps.append(("step2" if recipe.two_step else "train", model, recipe.epochs, settings))
     results = {"recipe": dataclasses.asdict(recipe), "command": command, "steps": {}}
     previous = None
-    for tag, step_model, epochs, weight_decay in steps:
+    for tag, step_model, epochs, settings in steps:
         if previous is not None:
             step_model.set_weights(previous.get_weights())  # step 2 starts from step 1
         with naming_bad_images(recipe.dataset):
             results["steps"][tag] = _fit_step(
-                recipe, tag, step_model, teacher, load_train, test, epochs, weight_decay, strategy, log, callbacks
+                settings, tag, step_model, teacher, load_train, test, epochs, settings.weight_decay,
+                strategy, log, callbacks,
             )
         previous = step_model
     tf.keras.mixed_precision.set_global_policy("float32")
