@@ -321,6 +321,11 @@ def _check_same_recipe(recipe):
             theirs = json.load(handle)
         theirs.pop("threads", None)
         theirs.pop("safe_mode", None)
+        # Keys added to recipes after that run started hold their defaults there.
+        for field in dataclasses.fields(Recipe):
+            if field.name not in theirs and field.name in mine:
+                default = field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
+                theirs[field.name] = json.loads(json.dumps(default))
         changed = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
         if changed:
             raise ValueError(
