@@ -76,8 +76,10 @@ def _check(name, quantization, beta, pad_values):
         raise ValueError(f"{name}: `pad_values` must be 0.0 or 1.0, got {pad_values!r}.")
 
 
-def resnet20(
+def _cifar_model(
     name,
+    trunk,
+    head,
     *,
     input_shape=None,
     input_tensor=None,
@@ -92,15 +94,25 @@ def resnet20(
     beta=1,
     es_head=False,
 ):
-    """The 1w1a ResNet-20's graph (``beta`` > 1: RepTran; ``es_head``: ES-BNN's classifier)."""
+    """Input, ``trunk(x, conv_args, beta)``, then ``head(x, es_head)`` and the classifier."""
     _check(name, quantization, beta, pad_values)
     inputs, _ = _common.image_input(name, input_shape, input_tensor, default_size=32)
     conv = {"beta": beta, "quantization": quantization, "pad_values": float(pad_values), "tau": recu_tau}
-    x = _common.preprocess(inputs, include_preprocessing)
-    x = tf.keras.layers.Conv2D(16, 3, padding="same", use_bias=False, name="stem_conv")(x)
-    x = HardTanh(name="stem_hardtanh")(batch_norm("stem_bn")(x))
-    if beta > 1:
-        x = ChannelReplicate(beta, name="stem_replicate")(x)
+    x = trunk(_common.preprocess(inputs, include_preprocessing), conv, beta)
+    if include_top:
+        x = _classifier(head(x, es_head), num_classes, classifier_activation)
+    return _common.finish(inputs, x, name, weights, input_tensor)
+
+
+def _stem(x, filters, beta, conv="stem_conv", bn="stem_bn", activation="stem_hardtanh"):
+    """The real-valued first conv + BN + hardtanh; RepTran replicates its output."""
+    x = tf.keras.layers.Conv2D(filters, 3, padding="same", use_bias=False, name=conv)(x)
+    x = HardTanh(name=activation)(batch_norm(bn)(x))
+    return ChannelReplicate(beta, name="stem_replicate")(x) if beta > 1 else x
+
+
+def _resnet20_trunk(x, conv, beta):
+    x = _stem(x, RESNET20_STAGES[0][0], beta)
     for stage, (width, stage_strides) in enumerate(RESNET20_STAGES, start=1):
         for block in range(1, RESNET20_BLOCKS_PER_STAGE + 1):
             strides = stage_strides if block == 1 else 1
@@ -120,53 +132,42 @@ def resnet20(
             x = HardTanh(name=f"{prefix}_hardtanh2")(
                 tf.keras.layers.Add(name=f"{prefix}_add2")([y, x])
             )
-    if include_top:
-        if es_head:
-            x = x[:, :, :, : RESNET20_STAGES[-1][0]]
-        x = tf.keras.layers.GlobalAveragePooling2D(name="pool")(x)
-        x = tf.keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name="pool_bn")(x)
-        x = _classifier(x, num_classes, classifier_activation)
-    return _common.finish(inputs, x, name, weights, input_tensor)
+    return x
 
 
-def vgg_small(
-    name,
-    *,
-    input_shape=None,
-    input_tensor=None,
-    num_classes=10,
-    include_top=True,
-    weights=None,
-    include_preprocessing=True,
-    classifier_activation="softmax",
-    quantization="binary",
-    pad_values=0.0,
-    recu_tau=0.85,
-    beta=1,
-    es_head=False,
-):
-    """VGG-Small's graph (``beta`` > 1: RepTran; ``es_head``: ES-BNN's classifier)."""
-    _check(name, quantization, beta, pad_values)
-    inputs, _ = _common.image_input(name, input_shape, input_tensor, default_size=32)
-    conv = {"beta": beta, "quantization": quantization, "pad_values": float(pad_values), "tau": recu_tau}
-    x = _common.preprocess(inputs, include_preprocessing)
-    x = tf.keras.layers.Conv2D(128, 3, padding="same", use_bias=False, name="conv0")(x)
-    x = HardTanh(name="hardtanh0")(batch_norm("bn0")(x))
-    if beta > 1:
-        x = ChannelReplicate(beta, name="stem_replicate")(x)
+def _resnet20_head(x, es_head):
+    if es_head:
+        x = x[:, :, :, : RESNET20_STAGES[-1][0]]
+    x = tf.keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    return tf.keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name="pool_bn")(x)
+
+
+def _vgg_small_trunk(x, conv, beta):
+    x = _stem(x, VGG_SMALL_CONVS[0][0], beta, conv="conv0", bn="bn0", activation="hardtanh0")
     for index, (width, pool) in enumerate(VGG_SMALL_CONVS, start=1):
         # conv -> [max-pool] -> BN -> hardtanh, as in the official forward
         x = _binary_conv(x, width, 1, f"conv{index}", **conv)
         if pool:
             x = tf.keras.layers.MaxPool2D(2, name=f"pool{index}")(x)
         x = HardTanh(name=f"hardtanh{index}")(batch_norm(f"bn{index}")(x))
-    if include_top:
-        if es_head:
-            x = x[:, :, :, : VGG_SMALL_CONVS[-1][0]]
-        # PyTorch flattens NCHW: the order of the fc rows differs, not the function class.
-        x = tf.keras.layers.Flatten(name="flatten")(x)
-        x = _classifier(x, num_classes, classifier_activation)
-    return _common.finish(inputs, x, name, weights, input_tensor)
+    return x
+
+
+def _vgg_small_head(x, es_head):
+    if es_head:
+        x = x[:, :, :, : VGG_SMALL_CONVS[-1][0]]
+    # PyTorch flattens NCHW: the order of the fc rows differs, not the function class.
+    return tf.keras.layers.Flatten(name="flatten")(x)
+
+
+def resnet20(name, **kwargs):
+    """The 1w1a ResNet-20's graph (``beta`` > 1: RepTran; ``es_head``: ES-BNN's classifier)."""
+    return _cifar_model(name, _resnet20_trunk, _resnet20_head, **kwargs)
+
+
+def vgg_small(name, **kwargs):
+    """VGG-Small's graph (``beta`` > 1: RepTran; ``es_head``: ES-BNN's classifier)."""
+    return _cifar_model(name, _vgg_small_trunk, _vgg_small_head, **kwargs)
 
 
 def _classifier(x, num_classes, classifier_activation):
