@@ -39,12 +39,9 @@ def parse_model(spec):
 
 
 def _trainer(name, quantization, image_size, width, batch_size, seed):
-    kwargs = dict(
-        input_shape=(image_size, image_size, 3),
-        num_classes=10,
-        width_multiplier=width,
-        classifier_activation=None,
-    )
+    kwargs = dict(input_shape=(image_size, image_size, 3), num_classes=10, classifier_activation=None)
+    if name not in zoo.CIFAR_MODELS:  # the CIFAR papers' models have their published widths
+        kwargs["width_multiplier"] = width
     if quantization != "binary":
         kwargs["quantization"] = quantization
     model = zoo.get(name, **kwargs)
