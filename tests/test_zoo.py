@@ -62,6 +62,7 @@ def test_released_bcdnet_a_layout():
         ({"input_shape": (32, 32, 1)}, "3 \\(RGB\\)"),
         ({"weights": "imagenet", **CIFAR}, "no pretrained"),
         ({"width_multiplier": 0, **CIFAR}, "width_multiplier"),
+        ({"input_shape": (32, 32, 3), "num_classes": 0}, "num_classes"),
     ],
 )
 def test_bad_inputs_raise_clear_errors(kwargs, match):

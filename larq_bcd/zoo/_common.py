@@ -5,6 +5,7 @@ import os
 
 import tensorflow as tf
 
+from larq_bcd._utils import positive_int
 from larq_bcd.checkpoints.official import is_torch_checkpoint, load_official
 from larq_bcd.layers.block import batch_norm
 from larq_bcd.layers.rep import ChannelReplicate
@@ -103,6 +104,7 @@ def head(
     them, which ``fold_dual_head`` turns into one classifier. ``keep_channels`` keeps only
     the first channels before pooling (ES-BNN's head on replicated tensors).
     """
+    positive_int("num_classes", num_classes)
     if keep_channels is not None:
         x = x[:, :, :, :keep_channels]
     x = tf.keras.layers.GlobalAveragePooling2D(name="pool")(x)
