@@ -57,6 +57,7 @@ SMALL_MODELS = {
     ),
     "resnet_block_down": (lambda x: layers.ResNetBlock(2 * CHANNELS, 2)(x), 1, 0),
     "torch_padding_stride2": (lambda x: layers.TorchPaddingBinaryConv2D(CHANNELS, 3, strides=2)(x), 1, 0),
+    "torch_max_pool": (lambda x: layers.BinaryConv2D(CHANNELS, 3)(layers.TorchMaxPool2D(3, 2, 1)(x)), 1, 0),
     "recu_conv_hardtanh": (
         lambda x: layers.HardTanh()(
             layers.BinaryConv2D(

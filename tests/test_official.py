@@ -18,7 +18,7 @@ import tensorflow as tf
 from larq_bcd import checkpoints, convert, zoo
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "official")
-BUILDERS = {"reactnet_a": zoo.ReActNetA, "bcdnet_a": zoo.BCDNetA}
+BUILDERS = {"reactnet_a": zoo.ReActNetA, "bcdnet_a": zoo.BCDNetA, "reactnet_resnet18": zoo.ReActNetResNet18}
 
 
 def _fixture(name):
@@ -31,6 +31,10 @@ def _official(name, data, **kwargs):
         weights=path, width_multiplier=float(data["width"]), num_classes=data["logits"].shape[1],
         input_shape=data["images"].shape[1:], classifier_activation=None, **kwargs,
     )
+
+
+#: liuzechun/ReActNet's birealnet18 (resnet/2_step2), counted with PyTorch.
+RESNET18_PARAMS = 11_704_424
 
 
 @pytest.fixture
@@ -57,6 +61,7 @@ def test_parameter_counts_equal_the_official_models():
     assert trainable(zoo.ReActNetA()) == 29_343_592
     assert trainable(zoo.BCDNetA(dual_head=True)) == 46_146_384
     assert trainable(zoo.BCDNetA()) == 45_121_384
+    assert trainable(zoo.ReActNetResNet18()) == RESNET18_PARAMS
     for name in BUILDERS:  # the reduced fixtures: every official parameter, once
         _, data = _fixture(name)
         kwargs = {"dual_head": True} if name == "bcdnet_a" else {}

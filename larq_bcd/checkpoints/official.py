@@ -20,6 +20,11 @@ Keras layer                            official module (``feature.i`` = ``block{
 ``mlp{g}_point_*``                     ``mlp_layer.{g-1}.mlp_layer.3`` (PointBlock)
 ``fc``, ``fc_dist``                    ``fc``, ``fc_dist``
 ====================================  ==============================================
+
+ReAct-ResNet-18 (liuzechun/ReActNet ``resnet/*/birealnet.py``, ``birealnet18``): ``stem_conv``,
+``stem_bn`` = ``conv1``, ``bn1``; ``stage{s}_block{b}_`` = ``layer{s}.{b-1}.``: ``3x3_sign_bias``
+= ``move0``, ``3x3_conv`` = ``binary_conv``, ``bn`` = ``bn1``, ``downsample`` / ``downsample_bn``
+= ``downsample.1`` / ``.2``, ``rprelu`` = ``move1``, ``prelu``, ``move2``.
 """
 
 import logging
@@ -46,6 +51,14 @@ _BLOCK = {
     "1x1_a_bn": ["bn2_1"],
     "1x1_b_bn": ["bn2_2"],
     "1x1_rprelu": ["move22", "prelu2", "move23"],
+}
+_RESNET_BLOCK = {
+    "3x3_sign_bias": ["move0"],
+    "3x3_conv": ["binary_conv"],
+    "bn": ["bn1"],
+    "downsample": ["downsample.1"],
+    "downsample_bn": ["downsample.2"],
+    "rprelu": ["move1", "prelu", "move2"],
 }
 _MLP = {
     "mlp_sign_bias": ["move0"],
@@ -84,10 +97,15 @@ def state_dict(checkpoint, ema=False):
     return weights
 
 
-def _modules(layer_name):
+def _modules(layer_name, resnet=False):
     """The official module names of a Keras layer, or None if it has no counterpart."""
     if layer_name in ("stem_conv", "stem_bn"):
-        return ["feature.0." + {"stem_conv": "conv1", "stem_bn": "bn1"}[layer_name]]
+        prefix = "" if resnet else "feature.0."
+        return [prefix + {"stem_conv": "conv1", "stem_bn": "bn1"}[layer_name]]
+    match = re.fullmatch(r"stage(\d+)_block(\d+)_(.+)", layer_name)
+    if resnet and match and match.group(3) in _RESNET_BLOCK:
+        prefix = f"layer{match.group(1)}.{int(match.group(2)) - 1}"
+        return [f"{prefix}.{m}" for m in _RESNET_BLOCK[match.group(3)]]
     if layer_name in ("fc", "fc_dist"):
         return [layer_name]
     match = re.fullmatch(r"block(\d+)_(.+)", layer_name)
@@ -116,10 +134,11 @@ def _conv(weights, key, shape):
 def _targets(model):
     """For every Keras weight: (variable, official key, array transform from the state dict)."""
     plan, unmapped = [], []
+    resnet = any(layer.name.startswith("stage1_block1") for layer in model.layers)
     for layer in model.layers:
         if not layer.weights or isinstance(layer, tf.keras.layers.Normalization):
             continue
-        modules = _modules(layer.name)
+        modules = _modules(layer.name, resnet)
         if modules is None:
             unmapped.append(layer.name)
             continue
@@ -141,7 +160,8 @@ def _targets(model):
 def load_official(model, checkpoint, ema=False):
     """Set ``model``'s weights from an official checkpoint (a path or a loaded dict).
 
-    The model must be built in official mode (``official=True``) as ReActNet-A or BCDNet-A
+    The model must be built in official mode (``official=True``) as ReActNet-A, BCDNet-A or
+    ReAct-ResNet-18
     (either head count: one head gets \\((fc + fc_{dist}) / 2\\), the official inference
     output, folded into one classifier). Missing, unexpected and wrongly shaped keys are all
     listed in one ``ValueError``.
@@ -204,8 +224,13 @@ def load_official(model, checkpoint, ema=False):
     return model
 
 
-#: Zoo models whose official checkpoints ``build`` reads.
-OFFICIAL_MODELS = ("reactnet_a", "bcdnet_a")
+#: Zoo models whose official checkpoints ``build`` reads, and the stem conv's key and
+#: full-width channels (from which the width of a checkpoint is read).
+OFFICIAL_MODELS = {
+    "reactnet_a": ("feature.0.conv1.weight", 32),
+    "bcdnet_a": ("feature.0.conv1.weight", 32),
+    "reactnet_resnet18": ("conv1.weight", 64),
+}
 
 
 def build(name, checkpoint, *, input_size=224, ema=False, **kwargs):
@@ -221,10 +246,11 @@ def build(name, checkpoint, *, input_size=224, ema=False, **kwargs):
     if key not in OFFICIAL_MODELS:
         raise ValueError(f"no official checkpoint format for {name!r}; known: {', '.join(OFFICIAL_MODELS)}.")
     weights = state_dict(torch_pickle.read(checkpoint), ema=ema)
-    for needed in ("fc.weight", "feature.0.conv1.weight"):
+    stem, channels = OFFICIAL_MODELS[key]
+    for needed in ("fc.weight", stem):
         if needed not in weights:
             raise ValueError(f"{checkpoint}: no {needed!r}: not a {key} checkpoint.")
     kwargs.setdefault("num_classes", int(weights["fc.weight"].shape[0]))
-    kwargs.setdefault("width_multiplier", weights["feature.0.conv1.weight"].shape[0] / 32)
+    kwargs.setdefault("width_multiplier", weights[stem].shape[0] / channels)
     model = zoo.get(key, input_shape=(input_size, input_size, 3), official=True, **kwargs)
     return load_official(model, {"model": weights})

@@ -5,7 +5,7 @@ what the official padding costs in latency against the default build.
 
 ``FIXTURE_DIR`` holds ``<model>.pth.tar`` + ``<model>.npz`` made from the official code by
 ``tests/fixtures/make_official_fixtures.py`` (any width; ``--width 1`` for the papers'
-models). For ReActNet-A and BCDNet-A it writes ``official_parity.json`` and ``.md``: the
+models). For ReActNet-A, BCDNet-A and ReAct-ResNet-18 it writes ``official_parity.json`` and ``.md``: the
 relative L2 difference of the logits in float64 and, per image, in float32; TFLite vs Keras
 top-1 agreement; the ``LceBconv2d`` count; and the batch-1 latency of the official-mode and
 default builds measured interleaved in one run (``larq_bcd.benchmark.measure``).
@@ -24,7 +24,7 @@ import tensorflow as tf
 from larq_bcd import benchmark, convert, zoo
 from larq_bcd._utils import atomic_output
 
-BUILDERS = {"reactnet_a": zoo.ReActNetA, "bcdnet_a": zoo.BCDNetA}
+BUILDERS = {"reactnet_a": zoo.ReActNetA, "bcdnet_a": zoo.BCDNetA, "reactnet_resnet18": zoo.ReActNetResNet18}
 
 
 def _build(name, data, floatx, **kwargs):

@@ -10,6 +10,7 @@ from larq_bcd.layers.rep import ChannelReplicate, ExpandShrink, RepConv
 from larq_bcd.layers.shift_sampling import ShiftSampling
 from larq_bcd.layers.shortcut import ZeroPadChannels
 from larq_bcd.layers.token_mlp import TokenWiseBinaryMLP
+from larq_bcd.layers.torch_pooling import TorchMaxPool2D
 
 __all__ = [
     "BinaryConv2D",
@@ -27,6 +28,7 @@ __all__ = [
     "ResNetBlock",
     "ShiftSampling",
     "TokenWiseBinaryMLP",
+    "TorchMaxPool2D",
     "TorchPaddingBinaryConv2D",
     "ZeroPadChannels",
 ]

@@ -100,7 +100,7 @@ _COMMON_DOC = """
         official: False (default; LCE's fastest padding: the binarised input is padded
             with +1 and stride 2 uses Keras "same") or True (the official PyTorch function:
             zero padding of binarised inputs and PyTorch's stride-2 grid, still bit-packed;
-            ReActNet-A, BCDNet-A/B only). A PyTorch checkpoint given as ``weights`` implies it.
+            ReActNet-A, BCDNet-A/B, ReAct-ResNet-18). A PyTorch checkpoint as ``weights`` implies it.
 """
 
 

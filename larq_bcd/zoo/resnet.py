@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from larq_bcd.layers import BinaryMLPBlock, ResNetBlock
+from larq_bcd.layers import BinaryMLPBlock, ResNetBlock, TorchMaxPool2D
 from larq_bcd.layers.block import batch_norm
 from larq_bcd.zoo import _common
 from larq_bcd.zoo.mobilenet import _COMMON_DOC
@@ -27,18 +27,26 @@ def react_resnet18(
     mlp_stage=False,
     shift_padding="wrap",
     reduction=4,
+    official=False,
 ):
     """ReAct-ResNet-18's graph; ``mlp_stage`` swaps the last stage's 3 stride-1 conv blocks
-    for 3 x 3 binary MLP blocks (the same binary MACs: 9 C^2 HW each way)."""
+    for 3 x 3 binary MLP blocks (the same binary MACs: 9 C^2 HW each way). ``official``
+    pads as the official PyTorch code (liuzechun/ReActNet ``resnet/``) does."""
+    weights, official = _common.official_weights(name, weights, official)
     inputs, size = _common.image_input(name, input_shape, input_tensor)
     small = _common.downsampling(size) == 8
     widths = [_common.scaled(w, width_multiplier) for w in STAGE_WIDTHS]
-    common = {"quantization": quantization, "reduction": reduction}
+    common = {"quantization": quantization, "reduction": reduction, "official": official}
 
     x = _common.preprocess(inputs, include_preprocessing)
     if small:
         x = tf.keras.layers.Conv2D(widths[0], 3, padding="same", use_bias=False, name="stem_conv")(x)
         x = batch_norm("stem_bn")(x)
+    elif official:  # conv 7x7/2 pad 3, BN, max-pool 3/2 pad 1, every side (PyTorch's grid)
+        x = tf.keras.layers.ZeroPadding2D(3, name="stem_pad")(x)
+        x = tf.keras.layers.Conv2D(widths[0], 7, strides=2, use_bias=False, name="stem_conv")(x)
+        x = batch_norm("stem_bn")(x)
+        x = TorchMaxPool2D(3, 2, padding=1, name="stem_pool")(x)
     else:
         x = tf.keras.layers.Conv2D(
             widths[0], 7, strides=2, padding="same", use_bias=False, name="stem_conv"
@@ -65,7 +73,10 @@ def ReActNetResNet18(*, name="reactnet_resnet18", **kwargs):
     """ReAct-ResNet-18 (Liu et al., ECCV 2020): Bi-Real ResNet-18 with RSign and RPReLU.
 
     16 binary 3x3 convs, each with its own shortcut (real-valued AvgPool + 1x1 conv + BN
-    when downsampling); 65.5% ImageNet (BCDNet's table).
+    when downsampling); 65.5% ImageNet (BCDNet's table). ``official=True`` (or a PyTorch
+    checkpoint as ``weights``) computes the official function of liuzechun/ReActNet's
+    ``resnet/`` BiRealNet-18 (PyTorch's padding of the stem, the max-pool and the binary
+    convs); the default uses LCE's fastest padding.
     """
     return react_resnet18(name, **kwargs)
 
