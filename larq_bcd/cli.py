@@ -6,6 +6,7 @@ and never leaves a half-written output file.
 
 import argparse
 import os
+import shutil
 import sys
 
 from larq_bcd._utils import (
@@ -167,6 +168,9 @@ def cmd_train(args):
         recipe = Recipe.from_file(args.recipe, args.overrides)
         if args.strategy:
             recipe.strategy = args.strategy
+        if args.overwrite:  # start over: the folders of the earlier run are removed first
+            for folder in {recipe.output, recipe.state}:
+                shutil.rmtree(folder, ignore_errors=True)
         run(recipe, command=" ".join(["larq-bcd train", args.recipe, *args.overrides]))
     except (FileNotFoundError, ValueError, RuntimeError) as error:
         raise CommandError(str(error).splitlines()[0]) from None
@@ -323,6 +327,11 @@ def build_parser():
     train.add_argument("overrides", nargs="*", help="key=value overrides, e.g. epochs=2")
     train.add_argument(
         "--strategy", choices=["default", "mirrored", "multiworker", "tpu"], default=None
+    )
+    train.add_argument(
+        "--overwrite", action="store_true",
+        help="delete the run's output and state folders first (a rerun otherwise resumes, "
+        "and a changed recipe is refused)",
     )
     train.set_defaults(func=cmd_train)
     return parser

@@ -101,6 +101,13 @@ def test_two_step_training_with_a_teacher_end_to_end(tmp_path):
     with pytest.raises(ValueError, match="different recipe \\(changed: epochs\\)"):
         run(changed, command="test", log=lambda *_: None)
     assert json.loads((tmp_path / "run" / "results.json").read_text())["recipe"]["epochs"] == 1
+    from larq_bcd import cli
+
+    recipe_file = tmp_path / "r.yaml"
+    recipe_file.write_text(f"model: bcdnet_a\noutput: {tmp_path / 'run'}\n")
+    assert cli.main(["train", str(recipe_file), "epochs=0"]) == 2  # refused before touching the run
+    assert cli.main(["train", str(recipe_file), "epochs=0", "--overwrite"]) == 2  # validated first
+    assert (tmp_path / "run" / "model.keras").exists()
 
 
 class _Interrupted(Exception):
