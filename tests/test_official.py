@@ -132,6 +132,18 @@ def test_a_malicious_checkpoint_is_refused_without_running_it(tmp_path, monkeypa
         zoo.BCDNetA(weights="nowhere.pth.tar")
 
 
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_official_stem_converts_exactly(name):
+    """LCE's converter must not move PyTorch's stride-2 padding grid (it once did)."""
+    _, data = _fixture(name)
+    model = _official(name, data)
+    stem = tf.keras.Model(model.inputs, model.get_layer("stem_bn").output)
+    images = data["images"].astype(np.float32)
+    tflite = convert.interpreter(convert.convert(stem)).predict(images)
+    keras = stem(images).numpy()
+    assert np.linalg.norm(tflite - keras) / np.linalg.norm(keras) < 1e-5
+
+
 def test_official_model_converts_bitpacked_and_agrees_on_top1():
     _, data = _fixture("reactnet_a")
     model = _official("reactnet_a", data)
@@ -146,4 +158,6 @@ def test_official_model_converts_bitpacked_and_agrees_on_top1():
     tflite = Interpreter(flatbuffer).predict(images)
     keras = model(images).numpy()
     np.testing.assert_array_equal(tflite.argmax(-1), keras.argmax(-1))
+    relative = [np.linalg.norm(t - k) / np.linalg.norm(k) for t, k in zip(tflite, keras)]
+    assert np.median(relative) < 1e-3, relative  # same function, not just the same argmax
     np.testing.assert_array_equal(keras.argmax(-1), data["logits"].argmax(-1))

@@ -64,6 +64,7 @@ def check(name, directory, runs=10, threads=1):
     record["float_conv2d"] = report.ops.get("CONV_2D", 0)
     tflite = convert.interpreter(official).predict(images.astype(np.float32))
     record["tflite_keras_top1_agreement"] = float(np.mean(tflite.argmax(-1) == logits.argmax(-1)))
+    record["tflite_keras_relative_l2_median"] = float(np.median([_relative(t, k) for t, k in zip(tflite, logits)]))
     record["keras_official_top1_agreement"] = float(np.mean(logits.argmax(-1) == reference.argmax(-1)))
     default = convert.convert(_build(name, data, "float32"))
     timing = benchmark.measure([official, default], names=[f"{name} official", f"{name} default"],
@@ -81,7 +82,7 @@ def markdown(records, command):
         "(`tests/fixtures/make_official_fixtures.py`). Latency: batch 1, LCE x86 interpreter, "
         "median of interleaved runs; compare the ratio, not the milliseconds.", "",
         "| model | width | params (official) | float64 rel. L2 | float32 rel. L2 median / max | "
-        "LceBconv2d / binary convs | float CONV_2D | TFLite = Keras top-1 | official / default latency | "
+        "LceBconv2d / binary convs | float CONV_2D | TFLite vs Keras: rel. L2 median, same top-1 | official / default latency | "
         "official / default size |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -90,7 +91,7 @@ def markdown(records, command):
             f"| {r['model']} | {r['width']:g} | {r['official_params']:,} | {r['float64_relative_l2']:.1e} | "
             f"{r['float32_relative_l2_median']:.1e} / {r['float32_relative_l2_max']:.1e} | "
             f"{r['lce_bconv2d']} / {r['binary_convs']} | {r['float_conv2d']} | "
-            f"{r['tflite_keras_top1_agreement']:.0%} of {r['images']} | "
+            f"{r['tflite_keras_relative_l2_median']:.1e}, {r['tflite_keras_top1_agreement']:.0%} of {r['images']} | "
             f"{r['latency'][0]['median_ms']:.1f} / {r['latency'][1]['median_ms']:.1f} ms "
             f"({r['official_to_default_latency']:.2f}x) | "
             f"{r['official_bytes'] / 1e6:.2f} / {r['default_bytes'] / 1e6:.2f} MB |"

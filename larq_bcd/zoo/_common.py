@@ -71,15 +71,31 @@ def stem(x, filters, strides, beta=1, official=False):
     which differs from Keras "same" at stride 2.
     """
     if official:
-        x = tf.keras.layers.ZeroPadding2D(1, name="stem_pad")(x)
-    x = tf.keras.layers.Conv2D(
-        filters, 3, strides=strides, padding="valid" if official else "same", use_bias=False,
-        name="stem_conv",
-    )(x)
+        x = torch_padded_conv(x, filters, 3, strides, "stem")
+    else:
+        x = tf.keras.layers.Conv2D(
+            filters, 3, strides=strides, padding="same", use_bias=False, name="stem_conv"
+        )(x)
     x = batch_norm("stem_bn")(x)
     if beta > 1:
         x = ChannelReplicate(beta, name="stem_replicate")(x)
     return x
+
+
+def torch_padded_conv(x, filters, kernel_size, strides, name):
+    """A real-valued conv padded as PyTorch's ``Conv2d(padding=kernel_size // 2)``: zeros on
+    every side, then "valid" (layers ``{name}_pad``, ``{name}_conv``, ``{name}_crop``).
+
+    It pads one more row and column at the bottom/right and crops the extra output: LCE's
+    converter (0.16) turns a symmetric PAD before a "valid" stride-2 CONV_2D into a "same"
+    conv, whose grid is PyTorch's shifted by a pixel; an asymmetric PAD it leaves alone.
+    """
+    p = kernel_size // 2
+    expected = [(d + 2 * p - kernel_size) // strides + 1 for d in x.shape[1:3]]
+    x = tf.keras.layers.ZeroPadding2D(((p, p + 1), (p, p + 1)), name=f"{name}_pad")(x)
+    x = tf.keras.layers.Conv2D(filters, kernel_size, strides=strides, use_bias=False, name=f"{name}_conv")(x)
+    extra = [d - e for d, e in zip(x.shape[1:3], expected)]
+    return tf.keras.layers.Cropping2D(((0, extra[0]), (0, extra[1])), name=f"{name}_crop")(x)
 
 
 def scaled(width, multiplier):

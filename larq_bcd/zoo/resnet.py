@@ -43,8 +43,7 @@ def react_resnet18(
         x = tf.keras.layers.Conv2D(widths[0], 3, padding="same", use_bias=False, name="stem_conv")(x)
         x = batch_norm("stem_bn")(x)
     elif official:  # conv 7x7/2 pad 3, BN, max-pool 3/2 pad 1, every side (PyTorch's grid)
-        x = tf.keras.layers.ZeroPadding2D(3, name="stem_pad")(x)
-        x = tf.keras.layers.Conv2D(widths[0], 7, strides=2, use_bias=False, name="stem_conv")(x)
+        x = _common.torch_padded_conv(x, widths[0], 7, 2, "stem")
         x = batch_norm("stem_bn")(x)
         x = TorchMaxPool2D(3, 2, padding=1, name="stem_pool")(x)
     else:
