@@ -256,7 +256,7 @@ def _add_convert_arguments(parser):
     parser.add_argument("--unsafe", action="store_true", help="allow .h5/SavedModel files with Lambda layers (runs their code)")
     parser.add_argument(
         "--model", dest="checkpoint_model", default=None,
-        help="the zoo model of a PyTorch checkpoint (reactnet_a, bcdnet_a)",
+        help="the zoo model of a PyTorch checkpoint (reactnet_a, bcdnet_a, reactnet_resnet18)",
     )
     parser.set_defaults(func=cmd_convert)
 
@@ -307,7 +307,7 @@ def build_parser():
 
     importer = commands.add_parser("import", help="an official PyTorch checkpoint as a .keras model")
     importer.add_argument("checkpoint", help="e.g. bcdnet_a_step2.pth.tar or reactnet_a.pth.tar")
-    importer.add_argument("--model", required=True, help="its zoo model: reactnet_a or bcdnet_a")
+    importer.add_argument("--model", required=True, help="its zoo model: reactnet_a, bcdnet_a or reactnet_resnet18")
     importer.add_argument("-o", "--output", required=True, help="the .keras file to write")
     importer.add_argument("--input-size", type=positive_int_arg, default=224)
     importer.set_defaults(func=cmd_import)
