@@ -111,10 +111,13 @@ class TorchPaddingBinaryConv2D(BinaryConv2D):
     def call(self, inputs):
         pads = [(0, 0), *self._pads(), (0, 0)]
         outputs = super().call(tf.pad(inputs, pads))
-        _, height, width, channels = inputs.shape
-        border = 1 - tf.pad(tf.ones([1, height, width, channels], inputs.dtype), pads)
+        _, height, width, _ = inputs.shape
+        # The border is the same in every input channel: one channel against the kernel
+        # summed over input channels gives the same correction, C_in times cheaper.
+        border = 1 - tf.pad(tf.ones([1, height, width, 1], inputs.dtype), pads)
         kernel = self.kernel if self.kernel_quantizer is None else self.kernel_quantizer(self.kernel)
-        correction = tf.nn.conv2d(border, tf.cast(kernel, inputs.dtype), self.strides, "VALID")
+        kernel = tf.reduce_sum(tf.cast(kernel, inputs.dtype), axis=2, keepdims=True)
+        correction = tf.nn.conv2d(border, kernel, self.strides, "VALID")
         # Subtracted on the flattened map: LCE would fold a SUB right after the bconv into its
         # per-channel output bias, which cannot hold this per-pixel constant.
         _, out_h, out_w, out_c = outputs.shape
