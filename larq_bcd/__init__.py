@@ -48,7 +48,13 @@ from larq_bcd.quantizers import (  # noqa: E402
 )
 
 __all__ = [
-    "layers", "quantizers", "zoo", "ApproxSign", "DySign", "ReActWeightSign", "ReCU",
+    "layers",
+    "quantizers",
+    "zoo",
+    "ApproxSign",
+    "DySign",
+    "ReActWeightSign",
+    "ReCU",
     "StandardizedApproxSign",
 ]
 

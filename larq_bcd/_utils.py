@@ -7,27 +7,22 @@ import numbers
 import os
 import tempfile
 
+import larq as lq
 import tensorflow as tf
+
 
 def register(cls):
     """Make ``tf.keras.models.load_model`` find ``cls`` without custom_objects.
 
-    Registered as ``larq_bcd>Name`` (the .keras format) and, like larq's own classes, by its
+    Registered as ``larq_bcd>Name`` (the .keras format) and, with larq's own helper, by its
     bare name (the legacy .h5 / SavedModel configs look it up that way).
     """
     cls = tf.keras.utils.register_keras_serializable(package="larq_bcd")(cls)
-    tf.keras.utils.get_custom_objects()[cls.__name__] = cls
-    return cls
+    return lq.utils.register_keras_custom_object(cls)
 
 
-def register_alias(name):
-    """Also make ``cls`` reachable by a short string (like larq's ``"approx_sign"``)."""
-
-    def decorate(cls):
-        tf.keras.utils.get_custom_objects()[name] = cls
-        return cls
-
-    return decorate
+#: Also make a class reachable by a short string (like larq's ``"approx_sign"``).
+register_alias = lq.utils.register_alias
 
 
 def positive_int(name, value):
@@ -169,3 +164,17 @@ def load_keras_model(path, *, unsafe=False):
                 "when loaded; pass --unsafe (safe_mode=False) only for a file you trust."
             )
     return tf.keras.models.load_model(path, compile=False)
+
+
+def write_report(output, stem, payload, markdown, plot=None):
+    """The report files of a measurement, each written atomically into ``output``:
+    ``stem``.json (``payload``), ``stem``.md (``markdown``) and, when ``plot`` (a function of
+    a file name) is given, ``stem``.png. Returns their paths."""
+    paths = [os.path.join(output, f"{stem}.{ext}") for ext in ("json", "md", "png")[: 3 if plot else 2]]
+    with atomic_output(paths[0], "w") as handle:
+        json.dump(payload, handle, indent=2)
+    with atomic_output(paths[1], "w") as handle:
+        handle.write(markdown)
+    if plot:
+        plot(paths[2])
+    return paths

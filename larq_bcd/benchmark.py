@@ -5,14 +5,13 @@ shared machine hits them alike; report the ratios, not the absolute numbers. On 
 uses portable binary kernels: an ARM device (``convert/``) gives the absolute figures.
 """
 
-import json
 import os
 import time
 
-import numpy as np
-
-from larq_bcd._utils import atomic_output
+from larq_bcd._utils import atomic_output, write_report
 from larq_bcd.convert import interpreter
+
+import numpy as np
 
 #: The fields of one result (the on-device parsers in ``convert/`` write the same).
 FIELDS = ("name", "path", "size_bytes", "median_ms", "p10_ms", "p90_ms", "runs", "threads", "ratio_to_first")
@@ -115,10 +114,43 @@ def plot(results, path, title=""):
 
 def write(results, output, stem="benchmark", title="", command=""):
     """``stem``.json, ``stem``.md and ``stem``.png in ``output``; returns their paths."""
-    paths = [os.path.join(output, f"{stem}.{ext}") for ext in ("json", "md", "png")]
-    with atomic_output(paths[0], "w") as handle:
-        json.dump({"command": command, "results": results}, handle, indent=2)
-    with atomic_output(paths[1], "w") as handle:
-        handle.write(markdown(results, title, command))
-    plot(results, paths[2], title)
-    return paths
+    return write_report(
+        output,
+        stem,
+        {"command": command, "results": results},
+        markdown(results, title, command),
+        lambda path: plot(results, path, title),
+    )
+
+
+def zoo_suite(models, *, image_size=224, threads=1, runs=10, cache=None, log=print):
+    """Convert each zoo model and its float twin, then time all of them interleaved.
+
+    Returns ``measure``'s results, each with the flatbuffer's ``binary_mac_share`` and op
+    counts. ``cache``: a folder where each .tflite is kept and, when present, reused.
+    """
+    from larq_bcd import convert, zoo
+
+    flatbuffers, names, reports = [], [], {}
+    for name in models:
+        for quantization in ("binary", "float"):
+            label = name if quantization == "binary" else f"{name}_float"
+            path = os.path.join(cache, f"{label}_{image_size}.tflite") if cache else None
+            if path and os.path.exists(path):
+                with open(path, "rb") as handle:
+                    flatbuffer = handle.read()
+            else:
+                model = zoo.get(name, input_shape=(image_size, image_size, 3), quantization=quantization)
+                flatbuffer = convert.convert(model)
+                if path:
+                    with atomic_output(path) as handle:
+                        handle.write(flatbuffer)
+            reports[label] = convert.inspect(flatbuffer).as_dict()
+            flatbuffers.append(flatbuffer)
+            names.append(label)
+            log(f"converted {label}: {len(flatbuffer) / 1e6:.2f} MB")
+    results = measure(flatbuffers, names=names, threads=threads, runs=runs)
+    for r in results:
+        r["binary_mac_share"] = reports[r["name"]]["binary_mac_share"]
+        r["ops"] = reports[r["name"]]["ops"]
+    return results

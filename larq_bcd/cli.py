@@ -1,7 +1,10 @@
-"""Console scripts: ``larq-bcd`` (summary, convert, benchmark, train, demo) and ``lce_convert``.
+"""Console scripts: ``larq-bcd`` (one subcommand per task) and ``lce_convert``.
 
-Every command fails with a one-line message naming the problem and a non-zero exit code,
-and never leaves a half-written output file.
+The commands are thin: each parses its flags and calls the library. Every command fails
+with a one-line message naming the problem and exit code 2 (``_run``, the one place that
+turns errors into messages), and never leaves a half-written output file. The ``python -m``
+scripts (``larq_bcd.zoo.table``, ``larq_bcd.training.throughput``, ...) run the same
+subcommands with the same flags.
 """
 
 import argparse
@@ -12,91 +15,60 @@ import sys
 from larq_bcd._utils import (
     atomic_output,
     atomic_path,
-    load_keras_model,
     nonnegative_float_arg,
     positive_int_arg,
 )
+from larq_bcd.parity import MODEL_TOLERANCE
 
 
 class CommandError(Exception):
     """A user-facing failure: printed as one line, exit code 2."""
 
 
-def _zoo_model(name, input_size, num_classes=1000):
-    from larq_bcd import zoo
-
-    try:
-        return zoo.get(name, input_shape=(input_size, input_size, 3), num_classes=num_classes)
-    except ValueError as error:
-        raise CommandError(str(error)) from None
+#: The errors a command reports as one line (the library raises them with a message that
+#: names the file, flag or key); anything else is a bug and keeps its traceback.
+USER_ERRORS = (CommandError, FileNotFoundError, ValueError, RuntimeError)
 
 
-def load_model(source, input_size=224, model=None, unsafe=False):
-    """A saved Keras model (.keras, .h5, SavedModel dir), an official PyTorch checkpoint
-    (.pth, .pth.tar, .pt, .tar; ``model`` names its zoo model) or a zoo name (random weights)."""
-    import tensorflow as tf
-
-    from larq_bcd import checkpoints, zoo
-    from larq_bcd.checkpoints.official import is_torch_checkpoint
-
-    if is_torch_checkpoint(source):
-        if not model:
-            raise CommandError(
-                f"{source} is a PyTorch checkpoint: name its model with --model "
-                f"({', '.join(checkpoints.OFFICIAL_MODELS)})."
-            )
-        try:
-            return checkpoints.build(model, source, input_size=input_size)
-        except (FileNotFoundError, ValueError) as error:
-            raise CommandError(str(error).splitlines()[0]) from None
-
-    looks_like_file = os.path.sep in source or source.endswith((".keras", ".h5"))
-    if os.path.exists(source):
-        if os.path.isdir(source) and not os.path.exists(os.path.join(source, "saved_model.pb")):
-            raise CommandError(f"{source} is a directory but not a SavedModel (no saved_model.pb).")
-        if not os.path.isdir(source) and not source.endswith((".keras", ".h5")):
-            raise CommandError(f"{source}: unknown model format (expected .keras, .h5 or a SavedModel dir).")
-        try:
-            return load_keras_model(source, unsafe=unsafe)
-        except Exception as error:  # noqa: BLE001 - any loader failure is the file's problem
-            raise CommandError(f"could not load {source}: {type(error).__name__}: {error}".splitlines()[0]) from None
-    if looks_like_file:
-        raise CommandError(f"model file not found: {source}")
-    if source.lower().replace("-", "_") not in zoo.available():
-        raise CommandError(
-            f"{source!r} is neither a model file nor a zoo model ({', '.join(zoo.available())})."
-        )
-    return _zoo_model(source, input_size)
+def _command(prog, argv):
+    return " ".join([prog, *argv])
 
 
 def cmd_summary(args):
-    import larq as lq
-
+    from larq_bcd import zoo
     from larq_bcd.zoo.costs import costs
 
-    model = _zoo_model(args.name, args.input_size)
+    import larq as lq
+
+    model = zoo.get(args.name, input_shape=(args.image_size, args.image_size, 3))
     lq.models.summary(model)
     c = costs(model)
     print("| model | input | binary MACs | float MACs | params | size |")
     print("|---|---|---|---|---|---|")
     print(
-        f"| {model.name} | {args.input_size} | {c['binary_macs']:.3e} | {c['float_macs']:.3e} "
+        f"| {model.name} | {args.image_size} | {c['binary_macs']:.3e} | {c['float_macs']:.3e} "
         f"| {c['params'] / 1e6:.2f} M | {c['size_bytes'] / 2**20:.2f} MiB |"
     )
 
 
 def cmd_convert(args):
     from larq_bcd import convert
-    from larq_bcd.zoo import fold_dual_head
+    from larq_bcd.loading import has_dual_head, inference_model, load_model
 
     if not args.output.endswith(".tflite"):
         raise CommandError(f"output must end in .tflite, got {args.output}")
     if os.path.isdir(args.output):
         raise CommandError(f"output {args.output} is a directory; give a .tflite file name")
-    model = load_model(args.model, args.input_size, args.checkpoint_model, args.unsafe)
-    if len(model.outputs) == 2 and {"fc", "fc_dist"} <= {l.name for l in model.layers}:
-        model = fold_dual_head(model)
+    if args.verify and args.int8:
+        raise CommandError("--verify compares float outputs; it cannot check an --int8 model")
+    model = load_model(
+        args.model, image_size=args.image_size, checkpoint_model=args.checkpoint_model, unsafe=args.unsafe
+    )
+    if has_dual_head(model):
+        model = inference_model(model)
         print("folded the dual head (fc, fc_dist) into one classifier")
+    if args.verify and None in model.input_shape[1:]:
+        raise CommandError(f"--verify needs a model with a fixed input size, got {model.input_shape}")
     try:
         flatbuffer = convert.convert(model, int8_io=args.int8, target=args.target)
     except (ValueError, TypeError) as error:
@@ -110,12 +82,6 @@ def cmd_convert(args):
         f"{report.size_bytes / 1e6:.2f} MB"
     )
     if args.verify:
-        if args.int8:
-            raise CommandError("--verify compares float outputs; it cannot check an --int8 model")
-        if None in model.input_shape[1:]:
-            raise CommandError(
-                f"--verify needs a model with a fixed input size, got {model.input_shape}"
-            )
         parity = convert.verify(model, flatbuffer)
         print(
             f"parity: max |keras - tflite| = {parity.max_abs_diff:.3g} "
@@ -131,9 +97,11 @@ def cmd_convert(args):
 
 
 def cmd_import(args):
+    from larq_bcd.loading import load_model
+
     if not args.output.endswith(".keras"):
         raise CommandError(f"output must end in .keras, got {args.output}")
-    model = load_model(args.checkpoint, args.input_size, args.model)
+    model = load_model(args.checkpoint, image_size=args.image_size, checkpoint_model=args.model)
     with atomic_path(args.output) as path:
         model.save(path)
     print(f"wrote {args.output}: {model.name} in official mode, {model.count_params():,} parameters")
@@ -143,6 +111,7 @@ def cmd_evaluate(args):
     from larq_bcd import convert
     from larq_bcd.data import load
     from larq_bcd.data.sources import naming_bad_images
+    from larq_bcd.loading import load_model
 
     if not os.path.exists(args.tflite):
         raise CommandError(f"no .tflite at {args.tflite}")
@@ -154,7 +123,7 @@ def cmd_evaluate(args):
         with naming_bad_images(args.dataset, args.split):
             result = convert.evaluate(flatbuffer, data.data, model)
     except (FileNotFoundError, ValueError) as error:
-        raise CommandError(f"{args.tflite}: {str(error).splitlines()[0]}") from None
+        raise CommandError(f"{args.tflite}: {error}") from None
     line = f"{args.tflite}: top-1 {result['tflite_top1']:.2%} on {result['examples']} {args.split} images"
     if model is not None:
         line += f"; Keras {result['keras_top1']:.2%}; same prediction on {result['agreement']:.2%}"
@@ -164,68 +133,37 @@ def cmd_evaluate(args):
 def cmd_train(args):
     from larq_bcd.training.recipe import Recipe, run
 
-    try:
-        recipe = Recipe.from_file(args.recipe, args.overrides)
-        if args.strategy:
-            recipe.strategy = args.strategy
-        if args.overwrite:  # start over: the folders of the earlier run are removed first
-            for folder in {recipe.output, recipe.state}:
-                shutil.rmtree(folder, ignore_errors=True)
-        run(recipe, command=" ".join(["larq-bcd train", args.recipe, *args.overrides]))
-    except (FileNotFoundError, ValueError, RuntimeError) as error:
-        raise CommandError(str(error).splitlines()[0]) from None
+    recipe = Recipe.from_file(args.recipe, args.overrides)
+    if args.strategy:
+        recipe.strategy = args.strategy
+    if args.overwrite:  # start over: the folders of the earlier run are removed first
+        for folder in {recipe.output, recipe.state}:
+            shutil.rmtree(folder, ignore_errors=True)
+    run(recipe, command=_command("larq-bcd train", [args.recipe, *args.overrides]))
 
 
 def cmd_benchmark(args):
     from larq_bcd import benchmark
 
-    try:
-        results = benchmark.measure(args.models, threads=args.threads, runs=args.runs)
-    except (FileNotFoundError, ValueError) as error:
-        raise CommandError(str(error)) from None
-    command = "larq-bcd benchmark " + " ".join(args.models) + f" --threads {args.threads} --runs {args.runs}"
-    paths = benchmark.write(results, args.output, args.stem, "LCE interpreter latency", command)
+    results = benchmark.measure(args.models, threads=args.threads, runs=args.runs)
+    paths = benchmark.write(results, args.output, args.stem, "LCE interpreter latency", args.invocation)
     print(benchmark.markdown(results))
     print("wrote " + ", ".join(paths))
 
 
-#: What ``make bench`` compares: each binary model beside its float twin.
-BENCH_MODELS = ("reactnet_a", "bcdnet_a", "bcdnet_b", "dybcnn_reactnet_a", "rep_reactnet_a")
-
-
 def cmd_bench(args):
     """Convert the bench models and their float twins, then time all of them interleaved."""
-    from larq_bcd import benchmark, convert
-    from larq_bcd import zoo
+    from larq_bcd import benchmark
 
-    os.makedirs(args.output, exist_ok=True)
-    paths, names, reports = [], [], {}
-    for name in args.models:
-        for quantization in ("binary", "float"):
-            label = name if quantization == "binary" else f"{name}_float"
-            path = os.path.join(args.output, "tflite", f"{label}_{args.input_size}.tflite")
-            if args.reuse and os.path.exists(path):
-                with open(path, "rb") as handle:
-                    flatbuffer = handle.read()
-            else:
-                model = zoo.get(name, input_shape=(args.input_size,) * 2 + (3,), quantization=quantization)
-                flatbuffer = convert.convert(model)
-                with atomic_output(path) as handle:
-                    handle.write(flatbuffer)
-            reports[label] = convert.inspect(flatbuffer).as_dict()
-            paths.append(path)
-            names.append(label)
-            print(f"converted {label}: {len(flatbuffer) / 1e6:.2f} MB", flush=True)
-    results = benchmark.measure(paths, names=names, threads=args.threads, runs=args.runs)
-    for r in results:
-        r["binary_mac_share"] = reports[r["name"]]["binary_mac_share"]
-        r["ops"] = reports[r["name"]]["ops"]
-    command = (
-        f"larq-bcd bench --output {args.output} --input-size {args.input_size} "
-        f"--threads {args.threads} --runs {args.runs} --models {' '.join(args.models)}"
+    results = benchmark.zoo_suite(
+        args.models,
+        image_size=args.image_size,
+        threads=args.threads,
+        runs=args.runs,
+        cache=os.path.join(args.output, "tflite") if args.reuse else None,
     )
-    stem = f"latency_{args.input_size}"
-    written = benchmark.write(results, args.output, stem, f"LCE interpreter, {args.input_size}x{args.input_size}, x86 portable kernels", command)
+    title = f"LCE interpreter, {args.image_size}x{args.image_size}, x86 portable kernels"
+    written = benchmark.write(results, args.output, f"latency_{args.image_size}", title, args.invocation)
     print(benchmark.markdown(results))
     print("wrote " + ", ".join(written))
 
@@ -233,14 +171,63 @@ def cmd_bench(args):
 def cmd_demo(args):
     from larq_bcd import demo
 
-    try:
-        demo.run(args.output, args.dataset, args.epochs, runs=args.runs)
-    except (FileNotFoundError, ValueError, RuntimeError) as error:
-        raise CommandError(str(error).splitlines()[0]) from None
+    demo.run(args.output, args.dataset, args.epochs, runs=args.runs)
+
+
+def cmd_table(args):
+    from larq_bcd.zoo import table
+
+    for path in table.run(args.models, args.image_size, args.output, args.name, args.invocation, resume=args.resume):
+        print(f"wrote {path}")
+
+
+def cmd_throughput(args):
+    from larq_bcd.training import throughput
+
+    results = throughput.measure(
+        args.models,
+        image_size=args.image_size,
+        width_multiplier=args.width_multiplier,
+        batch_size=args.batch_size,
+        steps=args.steps,
+        rounds=args.rounds,
+    )
+    for path in throughput.write(results, args.output, args.invocation):
+        print(f"wrote {path}")
+    print(throughput.markdown(results, args.invocation))
+
+
+def cmd_parity(args):
+    from larq_bcd.checkpoints import parity
+
+    records = [parity.check(name, args.fixtures, args.runs, args.threads) for name in args.models]
+    for path in parity.write(records, args.output, args.invocation):
+        print(f"wrote {path}")
+
+
+def cmd_report(args):
+    from larq_bcd.training import report
+
+    if args.in_progress:
+        report.write_progress(report.progress(args.runs), args.output, args.name, args.invocation)
+        print(f"wrote {os.path.join(args.output, args.name + '.md')}")
+        return
+    rows = report.collect(args.runs)
+    if not rows:
+        raise CommandError("no finished run among " + " ".join(args.runs))
+    report.write(rows, args.output, args.name)
+    print(f"wrote {os.path.join(args.output, args.name + '.md')}")
+
+
+def cmd_make_sample(args):
+    from larq_bcd.data import make_sample
+
+    path, n, size = make_sample.build(args.directory, args.train_per_class, args.test_per_class)
+    print(f"wrote {path}: {n} images, {size / 1e6:.2f} MB of JPEG")
 
 
 def _add_convert_arguments(parser):
-    parser.add_argument("model", help="a .keras/.h5 file, a SavedModel dir, or a zoo name")
+    parser.add_argument("model", help="a .keras/.h5 file, a SavedModel dir, a PyTorch checkpoint or a zoo name")
     parser.add_argument("-o", "--output", required=True, help="the .tflite file to write")
     parser.add_argument("--int8", action="store_true", help="int8 input/output (latency tests)")
     parser.add_argument("--target", choices=["arm", "xcore"], default="arm")
@@ -248,17 +235,88 @@ def _add_convert_arguments(parser):
     parser.add_argument(
         "--tolerance",
         type=nonnegative_float_arg,
-        default=0.3,
+        default=MODEL_TOLERANCE,
         help="--verify: largest |keras - tflite| as a share of the output scale (deep BNNs "
         "amplify float rounding through sign flips; a single block matches to 1e-6)",
     )
-    parser.add_argument("--input-size", type=positive_int_arg, default=224, help="input size for a zoo name or a checkpoint")
-    parser.add_argument("--unsafe", action="store_true", help="allow .h5/SavedModel files with Lambda layers (runs their code)")
     parser.add_argument(
-        "--model", dest="checkpoint_model", default=None,
+        "--image-size", type=positive_int_arg, default=224, help="input size for a zoo name or a checkpoint"
+    )
+    parser.add_argument(
+        "--unsafe", action="store_true", help="allow .h5/SavedModel files with Lambda layers (runs their code)"
+    )
+    parser.add_argument(
+        "--model",
+        dest="checkpoint_model",
+        default=None,
         help="the zoo model of a PyTorch checkpoint (reactnet_a, bcdnet_a, reactnet_resnet18)",
     )
     parser.set_defaults(func=cmd_convert)
+
+
+def _add_measurement_commands(commands):
+    """The commands that write the measured tables of ``zoo/`` and their ``python -m`` twins."""
+    from larq_bcd.checkpoints import OFFICIAL_MODELS
+    from larq_bcd.zoo import available, registry
+
+    bench_models = registry.names(bench=True)
+    bench = commands.add_parser(
+        "bench", help="convert the zoo's binary models and float twins and time them (make bench)"
+    )
+    bench.add_argument("--output", default="zoo/benchmarks")
+    bench.add_argument("--image-size", type=positive_int_arg, default=224)
+    bench.add_argument("--threads", type=positive_int_arg, default=1)
+    bench.add_argument("--runs", type=positive_int_arg, default=10)
+    bench.add_argument("--models", nargs="+", default=bench_models, choices=bench_models, metavar="MODEL")
+    bench.add_argument("--reuse", action="store_true", help="reuse .tflite files already in OUTPUT/tflite")
+    bench.set_defaults(func=cmd_bench)
+
+    table = commands.add_parser("table", help="costs of every zoo model beside the papers' numbers (zoo/models.md)")
+    table.add_argument("--output", default="zoo")
+    table.add_argument("--image-size", type=positive_int_arg, nargs="+", default=[224, 32])
+    table.add_argument("--models", nargs="+", default=available(), choices=available(), metavar="MODEL")
+    table.add_argument("--name", default="models", help="file stem of the results (models.md/.json)")
+    table.add_argument("--resume", help="the output of an interrupted run: its printed rows are kept")
+    table.set_defaults(func=cmd_table)
+
+    throughput = commands.add_parser("throughput", help="training images/s of zoo models, side by side")
+    throughput.add_argument(
+        "models", nargs="+", help="zoo names, optionally name:float or name:activations; the first is the reference"
+    )
+    throughput.add_argument("--output", required=True, help="folder for train_throughput_<size>.{json,md,png}")
+    throughput.add_argument("--image-size", type=positive_int_arg, default=32)
+    throughput.add_argument("--width-multiplier", type=float, default=0.25, help="of every ImageNet-family model")
+    throughput.add_argument("--batch-size", type=positive_int_arg, default=128)
+    throughput.add_argument("--steps", type=positive_int_arg, default=4, help="training steps per model per round")
+    throughput.add_argument("--rounds", type=positive_int_arg, default=5)
+    throughput.set_defaults(func=cmd_throughput)
+
+    parity = commands.add_parser("parity", help="official-mode models vs the official PyTorch forward")
+    parity.add_argument("fixtures", help="folder with <model>.pth.tar and <model>.npz")
+    parity.add_argument("--output", required=True, help="folder for official_parity.json/.md")
+    parity.add_argument(
+        "--models", nargs="+", default=list(OFFICIAL_MODELS), choices=list(OFFICIAL_MODELS), metavar="MODEL"
+    )
+    parity.add_argument("--runs", type=positive_int_arg, default=10)
+    parity.add_argument("--threads", type=positive_int_arg, default=1)
+    parity.set_defaults(func=cmd_parity)
+
+    report = commands.add_parser("report", help="collect training runs into zoo/cifar10.md")
+    report.add_argument("runs", nargs="+", help="run folders (each with results.json)")
+    report.add_argument(
+        "--in-progress",
+        action="store_true",
+        help="the runs are state folders of runs under way: compare them at an equal budget",
+    )
+    report.add_argument("--output", default="zoo")
+    report.add_argument("--name", default="cifar10")
+    report.set_defaults(func=cmd_report)
+
+    sample = commands.add_parser("make-sample", help="rebuild the embedded CIFAR-10 sample from an image folder")
+    sample.add_argument("directory", help="a CIFAR-10 folder with train/<class>/ and test/<class>/")
+    sample.add_argument("--train-per-class", type=positive_int_arg, default=300)
+    sample.add_argument("--test-per-class", type=positive_int_arg, default=100)
+    sample.set_defaults(func=cmd_make_sample)
 
 
 def build_parser():
@@ -271,30 +329,49 @@ def build_parser():
 
     summary = commands.add_parser("summary", help="lq.models.summary and a cost table of a zoo model")
     summary.add_argument("name", help="a zoo model name (see larq_bcd.zoo.available())")
-    summary.add_argument("--input-size", type=positive_int_arg, default=224)
+    summary.add_argument("--image-size", type=positive_int_arg, default=224)
     summary.set_defaults(func=cmd_summary)
 
-    _add_convert_arguments(
-        commands.add_parser("convert", help="convert a model to a bit-packed .tflite with LCE")
-    )
-    bench = commands.add_parser("benchmark", help="latency of .tflite files, side by side")
-    bench.add_argument("models", nargs="+", help=".tflite files; ratios are to the first")
-    bench.add_argument("--threads", type=positive_int_arg, default=1)
-    bench.add_argument("--runs", type=positive_int_arg, default=20)
-    bench.add_argument("--output", default="benchmark-results", help="folder for .json/.md/.png")
-    bench.add_argument("--stem", default="benchmark", help="file name stem of the results")
-    bench.set_defaults(func=cmd_benchmark)
+    _add_convert_arguments(commands.add_parser("convert", help="convert a model to a bit-packed .tflite with LCE"))
 
-    suite = commands.add_parser(
-        "bench", help="convert the zoo's binary models and float twins and time them (make bench)"
+    importer = commands.add_parser("import", help="an official PyTorch checkpoint as a .keras model")
+    importer.add_argument("checkpoint", help="e.g. bcdnet_a_step2.pth.tar or reactnet_a.pth.tar")
+    importer.add_argument("--model", required=True, help="its zoo model: reactnet_a, bcdnet_a or reactnet_resnet18")
+    importer.add_argument("-o", "--output", required=True, help="the .keras file to write")
+    importer.add_argument("--image-size", type=positive_int_arg, default=224)
+    importer.set_defaults(func=cmd_import)
+
+    evaluate = commands.add_parser("evaluate", help="top-1 of a .tflite on a labelled dataset, beside Keras")
+    evaluate.add_argument("tflite", help="the .tflite file (float input, raw 0-255 RGB)")
+    evaluate.add_argument("--dataset", required=True, help="'sample', a tfds name or an image folder")
+    evaluate.add_argument("--split", default="test", choices=["train", "test"])
+    evaluate.add_argument("--image-size", type=positive_int_arg, default=32)
+    evaluate.add_argument("--limit", type=positive_int_arg, default=None, help="evaluate the first N images only")
+    evaluate.add_argument("--keras", default=None, help="the Keras model it came from, to compare")
+    evaluate.add_argument(
+        "--unsafe", action="store_true", help="allow a --keras .h5 with Lambda layers (runs their code)"
     )
-    suite.add_argument("--output", default="zoo/benchmarks")
-    suite.add_argument("--input-size", type=positive_int_arg, default=224)
-    suite.add_argument("--threads", type=positive_int_arg, default=1)
-    suite.add_argument("--runs", type=positive_int_arg, default=10)
-    suite.add_argument("--models", nargs="+", default=list(BENCH_MODELS), choices=list(BENCH_MODELS))
-    suite.add_argument("--reuse", action="store_true", help="reuse .tflite files already in --output")
-    suite.set_defaults(func=cmd_bench)
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    train = commands.add_parser("train", help="train a recipe (zoo/recipes/*.yaml)")
+    train.add_argument("recipe", help="a YAML recipe, e.g. zoo/recipes/bcdnet_b_cifar10.yaml")
+    train.add_argument("overrides", nargs="*", help="key=value overrides, e.g. epochs=2")
+    train.add_argument("--strategy", choices=["default", "mirrored", "multiworker", "tpu"], default=None)
+    train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="delete the run's output and state folders first (a rerun otherwise resumes, "
+        "and a changed recipe is refused)",
+    )
+    train.set_defaults(func=cmd_train)
+
+    benchmark = commands.add_parser("benchmark", help="latency of .tflite files, side by side")
+    benchmark.add_argument("models", nargs="+", help=".tflite files; ratios are to the first")
+    benchmark.add_argument("--threads", type=positive_int_arg, default=1)
+    benchmark.add_argument("--runs", type=positive_int_arg, default=20)
+    benchmark.add_argument("--output", default="benchmark-results", help="folder for .json/.md/.png")
+    benchmark.add_argument("--stem", default="benchmark", help="file name stem of the results")
+    benchmark.set_defaults(func=cmd_benchmark)
 
     demo = commands.add_parser(
         "demo", help="the trained CIFAR-10 model through LCE, a training smoke run, size and latency"
@@ -305,35 +382,7 @@ def build_parser():
     demo.add_argument("--runs", type=positive_int_arg, default=10)
     demo.set_defaults(func=cmd_demo)
 
-    importer = commands.add_parser("import", help="an official PyTorch checkpoint as a .keras model")
-    importer.add_argument("checkpoint", help="e.g. bcdnet_a_step2.pth.tar or reactnet_a.pth.tar")
-    importer.add_argument("--model", required=True, help="its zoo model: reactnet_a, bcdnet_a or reactnet_resnet18")
-    importer.add_argument("-o", "--output", required=True, help="the .keras file to write")
-    importer.add_argument("--input-size", type=positive_int_arg, default=224)
-    importer.set_defaults(func=cmd_import)
-
-    evaluate = commands.add_parser("evaluate", help="top-1 of a .tflite on a labelled dataset, beside Keras")
-    evaluate.add_argument("tflite", help="the .tflite file (float input, raw 0-255 RGB)")
-    evaluate.add_argument("--dataset", required=True, help="'sample', a tfds name or an image folder")
-    evaluate.add_argument("--split", default="test", choices=["train", "test"])
-    evaluate.add_argument("--image-size", type=positive_int_arg, default=32)
-    evaluate.add_argument("--limit", type=positive_int_arg, default=None, help="evaluate the first N images only")
-    evaluate.add_argument("--keras", default=None, help="the Keras model it came from, to compare")
-    evaluate.add_argument("--unsafe", action="store_true", help="allow a --keras .h5 with Lambda layers (runs their code)")
-    evaluate.set_defaults(func=cmd_evaluate)
-
-    train = commands.add_parser("train", help="train a recipe (zoo/recipes/*.yaml)")
-    train.add_argument("recipe", help="a YAML recipe, e.g. zoo/recipes/bcdnet_b_cifar10.yaml")
-    train.add_argument("overrides", nargs="*", help="key=value overrides, e.g. epochs=2")
-    train.add_argument(
-        "--strategy", choices=["default", "mirrored", "multiworker", "tpu"], default=None
-    )
-    train.add_argument(
-        "--overwrite", action="store_true",
-        help="delete the run's output and state folders first (a rerun otherwise resumes, "
-        "and a changed recipe is refused)",
-    )
-    train.set_defaults(func=cmd_train)
+    _add_measurement_commands(commands)
     return parser
 
 
@@ -348,20 +397,28 @@ def _quiet(verbose):
 
 
 def _run(parser, argv):
+    """Parse ``argv``, run the command, and turn a user error into one line and exit code 2."""
     parser.add_argument("--verbose", action="store_true", help="show TensorFlow's log messages")
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.invocation = _command(parser.prog, argv)  # written next to the numbers it makes
     _quiet(args.verbose)
     try:
         args.func(args)
-    except CommandError as error:
-        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+    except USER_ERRORS as error:
+        lines = str(error).strip().splitlines() or [type(error).__name__]
+        print(f"{parser.prog}: error: {lines[0]}", file=sys.stderr)
         return 2
     return 0
 
 
 def main(argv=None):
-
     return _run(build_parser(), argv)
+
+
+def module_main(command):
+    """The ``python -m`` twin of subcommand ``command`` (same flags)."""
+    sys.exit(main([command, *sys.argv[1:]]))
 
 
 def lce_convert_main(argv=None):

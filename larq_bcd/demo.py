@@ -30,13 +30,21 @@ def _figure(rows, path):
     names = [r["name"] for r in rows]
     colors = ["tab:blue" if r["binary"] else "tab:gray" for r in rows]
     for axis, key, label in zip(
-        axes, ("size_mb", "bops_g", "latency_ms"), (".tflite size (MB)", "binary + float ops (G, BOPs/64 + FLOPs)", "latency on this x86 CPU (ms)")
+        axes,
+        ("size_mb", "bops_g", "latency_ms"),
+        (".tflite size (MB)", "binary + float ops (G, BOPs/64 + FLOPs)", "latency on this x86 CPU (ms)"),
     ):
         axis.bar(names, [r[key] for r in rows], color=colors)
         axis.set_title(label, fontsize=9)
         axis.tick_params(axis="x", labelsize=8)
-    axes[2].text(0.5, -0.25, "x86: LCE portable kernels; ARM phones/Pis run the optimized ones",
-                 transform=axes[2].transAxes, ha="center", fontsize=7)
+    axes[2].text(
+        0.5,
+        -0.25,
+        "x86: LCE portable kernels; ARM phones/Pis run the optimized ones",
+        transform=axes[2].transAxes,
+        ha="center",
+        fontsize=7,
+    )
     fig.suptitle(f"trained binary model: top-1 {rows[0]['top1']:.1%} (embedded sample) vs its float twin", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -44,13 +52,13 @@ def _figure(rows, path):
 
 
 def run(output="demo-report", dataset="sample", epochs=1, width_multiplier=0.125, runs=10, log=print):
-    import tensorflow as tf
-
     from larq_bcd import benchmark, convert, zoo
     from larq_bcd.data import load
     from larq_bcd.training.recipe import Recipe
     from larq_bcd.training.recipe import run as train
     from larq_bcd.zoo.costs import costs
+
+    import tensorflow as tf
 
     started = time.time()
     path, name, args = TRAINED
@@ -76,9 +84,16 @@ def run(output="demo-report", dataset="sample", epochs=1, width_multiplier=0.125
     log(f"[2/3] the training path: BCDNet-B (width {width_multiplier}) on {dataset}, {epochs} epoch(s), smoke run")
     os.makedirs(output, exist_ok=True)
     recipe = Recipe(
-        model="bcdnet_b", dataset=dataset, output=os.path.join(output, "train"),
-        model_args={"width_multiplier": width_multiplier}, epochs=epochs, batch_size=64,
-        learning_rate=2e-3, warmup_epochs=0.5, train_limit=1024, test_limit=256,
+        model="bcdnet_b",
+        dataset=dataset,
+        output=os.path.join(output, "train"),
+        model_args={"width_multiplier": width_multiplier},
+        epochs=epochs,
+        batch_size=64,
+        learning_rate=2e-3,
+        warmup_epochs=0.5,
+        train_limit=1024,
+        test_limit=256,
     )
     smoke = train(recipe, command=f"larq-bcd demo --dataset {dataset} --epochs {epochs}", log=log)
 
@@ -90,15 +105,26 @@ def run(output="demo-report", dataset="sample", epochs=1, width_multiplier=0.125
         (name, report, binary_costs, timing[0], True),
         (f"{name} float twin", twin_report, twin_costs, timing[1], False),
     ):
-        rows.append({
-            "name": label, "binary": binary, "top1": accuracy["tflite_top1"] if binary else None,
-            "size_mb": rep.size_bytes / 1e6, "binary_macs": cost["binary_macs"], "float_macs": cost["float_macs"],
-            "bops_g": (cost["binary_macs"] / 64 + cost["float_macs"]) / 1e9, "latency_ms": result["median_ms"],
-        })
+        rows.append(
+            {
+                "name": label,
+                "binary": binary,
+                "top1": accuracy["tflite_top1"] if binary else None,
+                "size_mb": rep.size_bytes / 1e6,
+                "binary_macs": cost["binary_macs"],
+                "float_macs": cost["float_macs"],
+                "bops_g": (cost["binary_macs"] / 64 + cost["float_macs"]) / 1e9,
+                "latency_ms": result["median_ms"],
+            }
+        )
     _figure(rows, os.path.join(output, "demo.png"))
     summary = {
-        "trained_model": path, "trained_top1_full_test_set": TRAINED_TOP1, "sample_accuracy": accuracy,
-        "rows": rows, "smoke_run_top1": smoke["top1"], "latency": timing,
+        "trained_model": path,
+        "trained_top1_full_test_set": TRAINED_TOP1,
+        "sample_accuracy": accuracy,
+        "rows": rows,
+        "smoke_run_top1": smoke["top1"],
+        "latency": timing,
         "seconds": round(time.time() - started, 1),
     }
     with atomic_output(os.path.join(output, "report.json"), "w") as handle:

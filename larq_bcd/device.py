@@ -85,6 +85,7 @@ def benchmark_command(binary, graph, *, threads=1, use_xnnpack=False, warmup_run
 def remote_runner(kind, target):
     """``(copy(local, remote), run(argv) -> text)`` for ``kind`` "ssh" (user@host) or "adb" (serial)."""
     if kind == "ssh":
+
         def copy(local, remote):
             subprocess.run(["scp", "-q", local, f"{target}:{remote}"], check=True)
 

@@ -5,10 +5,10 @@ All of them convert with Larq Compute Engine: the activation quantizers lower to
 weight quantizer produces a \(\pm\)scale kernel that LCE bit-packs into ``LceBconv2d``.
 """
 
+from larq_bcd._utils import build_sublayer, positive_int, register, register_alias, static_channels
+
 import larq as lq
 import tensorflow as tf
-
-from larq_bcd._utils import build_sublayer, positive_int, register, register_alias, static_channels
 
 #: BCDNet's \(Q_b\) (Bi-Real Net's ApproxSign), re-exported from larq where it is the same:
 #: forward \(\mathrm{sign}(x)\); backward \(2 + 2x\) on \([-1, 0)\), \(2 - 2x\) on \([0, 1)\),
@@ -89,9 +89,7 @@ class DySign(lq.quantizers.Quantizer):
         channels = static_channels(self, input_shape)
         hidden = max(channels // self.reduction, 8)
         self.squeeze = tf.keras.layers.Dense(hidden, activation="relu", name="squeeze")
-        self.threshold = tf.keras.layers.Dense(
-            channels, kernel_initializer="zeros", name="threshold"
-        )
+        self.threshold = tf.keras.layers.Dense(channels, kernel_initializer="zeros", name="threshold")
         build_sublayer(self.squeeze, (None, channels))
         build_sublayer(self.threshold, (None, hidden))
         super().build(input_shape)
@@ -196,11 +194,14 @@ class ReCU(lq.quantizers.Quantizer):
         if shape.rank is None or shape.rank < 2 or shape[-1] is None:
             raise ValueError(f"ReCU '{self.name}' expects a kernel with a known last axis, got {shape}.")
         self.alpha = self.add_weight(
-            name="alpha", shape=(int(shape[-1]),),
+            name="alpha",
+            shape=(int(shape[-1]),),
             initializer=tf.keras.initializers.RandomUniform(0.0, 1.0),
         )
         self.tau = self.add_weight(
-            name="tau", shape=(), trainable=False,
+            name="tau",
+            shape=(),
+            trainable=False,
             initializer=tf.keras.initializers.Constant(self.initial_tau),
         )
         super().build(input_shape)

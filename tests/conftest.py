@@ -1,5 +1,5 @@
 import larq_bcd  # noqa: F401  (selects tf-keras before TensorFlow loads)
-import numpy as np
+
 import pytest
 import tensorflow as tf
 
@@ -9,13 +9,3 @@ def _seed():
     tf.keras.utils.set_random_seed(0)
     yield
     tf.keras.backend.clear_session()
-
-
-def randomize(model, seed=0):
-    """Give every weight random non-trivial values (zero-initialised ones included)."""
-    rng = np.random.default_rng(seed)
-    model.set_weights(
-        [rng.uniform(0.5, 1.5, w.shape) if "variance" in v.name else rng.normal(0, 0.5, w.shape)
-         for v, w in zip(model.weights, model.get_weights())]
-    )
-    return model

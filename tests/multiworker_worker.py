@@ -5,18 +5,19 @@ import os
 import sys
 
 import larq_bcd  # noqa: F401
-import numpy as np
-import tensorflow as tf
-
 from larq_bcd import zoo
 from larq_bcd.training.strategy import get_strategy
+
+import numpy as np
+import tensorflow as tf
 
 output = sys.argv[1]
 strategy = get_strategy("multiworker")
 index = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
 with strategy.scope():
-    model = zoo.BCDNetA(input_shape=(32, 32, 3), num_classes=10, width_multiplier=0.125,
-                        mlp_blocks=3, classifier_activation=None)
+    model = zoo.BCDNetA(
+        input_shape=(32, 32, 3), num_classes=10, width_multiplier=0.125, mlp_blocks=3, classifier_activation=None
+    )
     model.compile(tf.keras.optimizers.Adam(1e-3), tf.keras.losses.CategoricalCrossentropy(from_logits=True))
 rng = np.random.default_rng(index)  # each worker its own data: gradients must be all-reduced
 x = rng.uniform(0, 255, (32, 32, 32, 3)).astype(np.float32)

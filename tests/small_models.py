@@ -1,9 +1,11 @@
 """One small model per layer/quantizer of the package, with what its conversion must hold."""
 
-import tensorflow as tf
-
 from larq_bcd import layers
 from larq_bcd.quantizers import DySign, ReCU
+from larq_bcd.zoo import blocks
+from larq_bcd.zoo.blocks import BinaryOptions
+
+import tensorflow as tf
 
 SIZE, CHANNELS = 8, 32
 
@@ -44,24 +46,27 @@ SMALL_MODELS = {
     ),
     "expand_shrink": (lambda x: layers.ExpandShrink(CHANNELS, 3, tau=2)(x), 1, 0),
     "cde": (_cde, 1, 3),
-    "binary_mlp_block": (lambda x: layers.BinaryMLPBlock()(x), 3, 0),
-    "point_block": (lambda x: layers.PointBlock()(x), 1, 0),
-    "react_block_down": (lambda x: layers.ReActBlock(2 * CHANNELS, 2)(x), 3, 0),
-    "react_block_cde": (lambda x: layers.ReActBlock(CHANNELS, threshold="cde")(x), 2, 6),
+    "binary_mlp_block": (lambda x: blocks.binary_mlp_block(x), 3, 0),
+    "point_block": (lambda x: blocks.point_block(x), 1, 0),
+    "react_block_down": (lambda x: blocks.react_block(x, 2 * CHANNELS, 2), 3, 0),
+    "react_block_cde": (lambda x: blocks.react_block(x, CHANNELS, options=BinaryOptions(threshold="cde")), 2, 6),
     "react_block_dysign_rep": (
-        lambda x: layers.ReActBlock(CHANNELS, threshold="dysign", beta=2)(
-            layers.ChannelReplicate(2)(x)
+        lambda x: blocks.react_block(
+            layers.ChannelReplicate(2)(x), CHANNELS, options=BinaryOptions(threshold="dysign", beta=2)
         ),
         2,
         4,
     ),
-    "resnet_block_down": (lambda x: layers.ResNetBlock(2 * CHANNELS, 2)(x), 1, 0),
+    "resnet_block_down": (lambda x: blocks.resnet_block(x, 2 * CHANNELS, 2), 1, 0),
     "torch_padding_stride2": (lambda x: layers.TorchPaddingBinaryConv2D(CHANNELS, 3, strides=2)(x), 1, 0),
     "torch_max_pool": (lambda x: layers.BinaryConv2D(CHANNELS, 3)(layers.TorchMaxPool2D(3, 2, 1)(x)), 1, 0),
     "recu_conv_hardtanh": (
         lambda x: layers.HardTanh()(
             layers.BinaryConv2D(
-                CHANNELS, 3, pad_values=0.0, input_quantizer="standardized_approx_sign",
+                CHANNELS,
+                3,
+                pad_values=0.0,
+                input_quantizer="standardized_approx_sign",
                 kernel_quantizer=ReCU(0.9),
             )(x)
         ),

@@ -1,10 +1,10 @@
 import json
 import os
 
+from larq_bcd import benchmark, convert, device, layers
+
 import pytest
 import tensorflow as tf
-
-from larq_bcd import benchmark, convert, device, layers
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
@@ -38,7 +38,13 @@ def test_parse_failed_run_says_why():
 
 def test_benchmark_command_flags():
     argv = device.benchmark_command("./lce_benchmark_model", "m.tflite", threads=4, use_xnnpack=True)
-    assert argv[1:] == ["--graph=m.tflite", "--num_threads=4", "--warmup_runs=10", "--num_runs=50", "--use_xnnpack=true"]
+    assert argv[1:] == [
+        "--graph=m.tflite",
+        "--num_threads=4",
+        "--warmup_runs=10",
+        "--num_runs=50",
+        "--use_xnnpack=true",
+    ]
 
 
 def _tiny(tmp_path, name, filters):

@@ -1,13 +1,14 @@
 """ReCU's quantizers and the 1w1a CIFAR-10 models (ResNet-20, VGG-Small, Rep and ES versions)."""
 
+from larq_bcd import zoo
+from larq_bcd.quantizers import ReCU, StandardizedApproxSign
+from larq_bcd.training.recu import ReCUTauSchedule, recu_quantizers, recu_tau
+
 import larq as lq
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from larq_bcd import zoo
-from larq_bcd.quantizers import ReCU, StandardizedApproxSign
-from larq_bcd.training.recu import ReCUTauSchedule, recu_quantizers, recu_tau
 
 def _approx_sign_integral(z):
     """ReActNet's piecewise-quadratic sign surrogate: its derivative is (2 - 2|z|)+."""
@@ -79,7 +80,10 @@ def test_parameter_counts_equal_recus_models_and_rep_keeps_binary_parameters():
     # Counted on z-hXu/ReCU's resnet20_1w1a and vgg_small_1w1a (trainable parameters).
     assert _trainable(zoo.ResNet20()) == 270_522
     assert _trainable(zoo.VGGSmall()) == 4_661_770
-    for base, variants in (("resnet20", ("rep_resnet20", "es_resnet20")), ("vgg_small", ("rep_vgg_small", "es_vgg_small"))):
+    for base, variants in (
+        ("resnet20", ("rep_resnet20", "es_resnet20")),
+        ("vgg_small", ("rep_vgg_small", "es_vgg_small")),
+    ):
         binary = _binary_params(zoo.get(base))
         for name in variants:
             model = zoo.get(name)

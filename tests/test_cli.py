@@ -2,10 +2,11 @@ import os
 import subprocess
 import sys
 
+from larq_bcd import cli, layers
+from larq_bcd.zoo import blocks
+
 import pytest
 import tensorflow as tf
-
-from larq_bcd import cli, layers
 
 
 def run(*argv):
@@ -15,7 +16,7 @@ def run(*argv):
 @pytest.fixture(scope="module")
 def saved_model(tmp_path_factory):
     x = tf.keras.Input((8, 8, 32))
-    y = layers.BinaryMLPBlock()(x)
+    y = blocks.binary_mlp_block(x)
     y = tf.keras.layers.GlobalAveragePooling2D()(y)
     model = tf.keras.Model(x, tf.keras.layers.Dense(4)(y))
     path = str(tmp_path_factory.mktemp("m") / "tiny.keras")
@@ -24,8 +25,16 @@ def saved_model(tmp_path_factory):
 
 
 def test_help_of_every_command():
-    for argv in (["--help"], ["summary", "--help"], ["convert", "--help"], ["benchmark", "--help"],
-                 ["bench", "--help"], ["train", "--help"], ["demo", "--help"], ["evaluate", "--help"]):
+    for argv in (
+        ["--help"],
+        ["summary", "--help"],
+        ["convert", "--help"],
+        ["benchmark", "--help"],
+        ["bench", "--help"],
+        ["train", "--help"],
+        ["demo", "--help"],
+        ["evaluate", "--help"],
+    ):
         out = run(*argv)
         assert out.returncode == 0 and "usage:" in out.stdout, argv
 
@@ -71,7 +80,7 @@ def test_bad_output_name(saved_model, tmp_path, capsys):
 
 
 def test_summary_prints_the_cost_table(capsys):
-    assert cli.main(["summary", "bcdnet_a", "--input-size", "32"]) == 0
+    assert cli.main(["summary", "bcdnet_a", "--image-size", "32"]) == 0
     assert "| bcdnet_a | 32 | 1.217e+09 |" in capsys.readouterr().out
 
 
@@ -174,7 +183,8 @@ def test_converting_a_model_with_nothing_binary_warns(tmp_path, capsys):
 
 def test_a_corrupt_image_is_named_in_evaluation_and_training(tmp_path, capsys):
     from larq_bcd import convert
-    from larq_bcd.training import Recipe, run as train
+    from larq_bcd.training import Recipe
+    from larq_bcd.training import run as train
 
     for split in ("train", "test"):
         for label in ("cat", "dog"):
@@ -193,7 +203,14 @@ def test_a_corrupt_image_is_named_in_evaluation_and_training(tmp_path, capsys):
     assert cli.main(["evaluate", str(tflite), "--dataset", str(tmp_path / "data")]) == 2
     err = capsys.readouterr().err.strip()
     assert str(bad) in err and len(err.splitlines()) == 1
-    recipe = Recipe(model="resnet20", dataset=str(tmp_path / "data"), output=str(tmp_path / "run"),
-                    batch_size=4, epochs=1, optimizer="sgd", learning_rate=0.01)
+    recipe = Recipe(
+        model="resnet20",
+        dataset=str(tmp_path / "data"),
+        output=str(tmp_path / "run"),
+        batch_size=4,
+        epochs=1,
+        optimizer="sgd",
+        learning_rate=0.01,
+    )
     with pytest.raises(ValueError, match="3.png: not a readable image"):
         train(recipe, log=lambda *_: None)

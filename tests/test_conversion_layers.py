@@ -2,11 +2,11 @@
 
 import json
 
-import pytest
-from conftest import randomize
-from small_models import SMALL_MODELS, build
-
 from larq_bcd import convert
+
+import pytest
+from helpers import randomize
+from small_models import SMALL_MODELS, build
 
 
 @pytest.mark.parametrize("name", sorted(SMALL_MODELS))
@@ -30,10 +30,10 @@ def test_small_model_converts_to_bitpacked_ops_with_parity(name):
 
 
 def test_batch_norm_after_a_binary_conv_fuses_into_lce_bconv2d():
-    import tensorflow as tf
-
     from larq_bcd import layers
-    from larq_bcd.layers.block import batch_norm
+    from larq_bcd.zoo.blocks import batch_norm
+
+    import tensorflow as tf
 
     x = tf.keras.Input((8, 8, 32))
     model = randomize(tf.keras.Model(x, batch_norm("bn")(layers.BinaryConv2D(32, 3)(x))))

@@ -1,10 +1,10 @@
 import os
 
+from larq_bcd.data import load
+
 import numpy as np
 import pytest
 from PIL import Image
-
-from larq_bcd.data import load
 
 
 def test_embedded_sample_is_real_cifar10_with_mixed_classes():

@@ -1,8 +1,10 @@
+from larq_bcd import layers
+from larq_bcd.zoo import blocks
+from larq_bcd.zoo.blocks import BinaryOptions
+
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from larq_bcd import layers
 
 RNG = np.random.default_rng(0)
 
@@ -54,9 +56,7 @@ def test_shift_sampling_moves_exactly_the_right_pixels(mode, size, padding):
     moves = [(s_h, 1), (-s_h, 1), (s_w, 2), (-s_w, 2)]  # official: roll +-H, then +-W
     for g, (shift, axis) in enumerate(moves):
         group = x[..., 2 * g : 2 * g + 2]
-        np.testing.assert_array_equal(
-            y[..., 2 * g : 2 * g + 2], numpy_shift(group, shift, axis, padding == "wrap")
-        )
+        np.testing.assert_array_equal(y[..., 2 * g : 2 * g + 2], numpy_shift(group, shift, axis, padding == "wrap"))
 
 
 def test_shift_sampling_first_group_moves_down_by_one():
@@ -98,9 +98,10 @@ def test_bad_shapes_raise_at_build_time(make, shape, match):
         (lambda: layers.ExpandShrink(9, tau=2), "must divide `filters`"),
         (lambda: layers.ChannelReplicate(0), "factor"),
         (lambda: layers.TokenWiseBinaryMLP(8, kernel_size=3), "kernel_size"),
-        (lambda: layers.ReActBlock(8, threshold="static"), "threshold"),
-        (lambda: layers.BinaryMLPBlock(quantization="ternary"), "quantization"),
-        (lambda: layers.ReActBlock(8, strides=3), "strides"),
+        (lambda: BinaryOptions(threshold="static"), "threshold"),
+        (lambda: BinaryOptions(quantization="ternary"), "quantization"),
+        (lambda: blocks.react_block(tf.keras.Input((8, 8, 8)), 8, strides=3), "strides"),
+        (lambda: BinaryOptions(beta=2, official=True), "official"),
         (lambda: layers.ContextualDynamicEmbedding(0), "out_channels"),
     ],
 )
@@ -111,7 +112,7 @@ def test_bad_configuration_names_the_argument(make, match):
 
 def test_react_block_rejects_a_width_it_cannot_make():
     with pytest.raises(ValueError, match="filters"):
-        layers.ReActBlock(24)(tf.keras.Input((8, 8, 8)))
+        blocks.react_block(tf.keras.Input((8, 8, 8)), 24)
 
 
 def test_token_wise_binary_mlp_is_a_binary_linear_map_per_token():
@@ -165,7 +166,7 @@ def test_contextual_dynamic_embedding_follows_its_formula():
 
 def test_binary_mlp_block_shares_one_threshold_before_the_shifts():
     x = tf.keras.Input((7, 7, 16))
-    model = tf.keras.Model(x, layers.BinaryMLPBlock(name="b")(x))
+    model = tf.keras.Model(x, blocks.binary_mlp_block(x, name="b"))
     names = [layer.name for layer in model.layers]
     assert names.count("b_mlp_sign_bias") == 1
     assert {"b_shift_short", "b_shift_long"} <= set(names)
@@ -175,6 +176,6 @@ def test_binary_mlp_block_shares_one_threshold_before_the_shifts():
 
 def test_point_block_has_one_branch():
     x = tf.keras.Input((4, 4, 16))
-    model = tf.keras.Model(x, layers.PointBlock()(x))
+    model = tf.keras.Model(x, blocks.point_block(x))
     assert sum(isinstance(l, layers.TokenWiseBinaryMLP) for l in model.layers) == 1
     assert not any(isinstance(l, layers.ShiftSampling) for l in model.layers)

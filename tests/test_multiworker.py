@@ -25,10 +25,20 @@ def test_two_workers_end_with_the_same_weights(tmp_path):
     workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
     processes = []
     for index in range(2):
-        env = dict(os.environ, CUDA_VISIBLE_DEVICES="", TF_CONFIG=json.dumps(
-            {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}))
-        processes.append(subprocess.Popen([sys.executable, WORKER, str(tmp_path)], env=env,
-                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        env = dict(
+            os.environ,
+            CUDA_VISIBLE_DEVICES="",
+            TF_CONFIG=json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}),
+        )
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, WORKER, str(tmp_path)],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
     for p in processes:
         out, _ = p.communicate(timeout=600)
         assert p.returncode == 0, out[-2000:]

@@ -10,12 +10,12 @@ import os
 import pickle
 import zipfile
 
+from larq_bcd import checkpoints, convert, zoo
+
 import larq as lq
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from larq_bcd import checkpoints, convert, zoo
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "official")
 BUILDERS = {"reactnet_a": zoo.ReActNetA, "bcdnet_a": zoo.BCDNetA, "reactnet_resnet18": zoo.ReActNetResNet18}
@@ -28,8 +28,12 @@ def _fixture(name):
 def _official(name, data, **kwargs):
     path, _ = _fixture(name)
     return BUILDERS[name](
-        weights=path, width_multiplier=float(data["width"]), num_classes=data["logits"].shape[1],
-        input_shape=data["images"].shape[1:], classifier_activation=None, **kwargs,
+        weights=path,
+        width_multiplier=float(data["width"]),
+        num_classes=data["logits"].shape[1],
+        input_shape=data["images"].shape[1:],
+        classifier_activation=None,
+        **kwargs,
     )
 
 

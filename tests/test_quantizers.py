@@ -1,9 +1,9 @@
+from larq_bcd.quantizers import ApproxSign, DySign, ReActWeightSign
+
 import larq as lq
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from larq_bcd.quantizers import ApproxSign, DySign, ReActWeightSign
 
 
 def grad(fn, x):

@@ -1,11 +1,14 @@
-import numpy as np
-import pytest
-import tensorflow as tf
-from conftest import randomize
-from small_models import SMALL_MODELS, build
+import dataclasses
 
 from larq_bcd import layers
 from larq_bcd.quantizers import DySign
+from larq_bcd.zoo.blocks import REDUCTION, BinaryOptions
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from helpers import randomize
+from small_models import SMALL_MODELS, build
 
 LAYERS = [
     layers.LearnableBias(),
@@ -31,18 +34,21 @@ def test_layer_config_round_trip(layer):
     assert type(again) is type(layer) and again.get_config() == config
 
 
-BLOCKS = [
-    layers.ReActBlock(64, 2, threshold="cde", beta=2, reduction=8, name="r"),
-    layers.ResNetBlock(32, threshold="dysign", quantization="activations"),
-    layers.BinaryMLPBlock(padding="zero", quantization="float"),
-    layers.PointBlock(beta=2),
+OPTIONS = [
+    BinaryOptions(threshold="cde", beta=2, reduction=8),
+    BinaryOptions(threshold="dysign", quantization="activations"),
+    BinaryOptions(quantization="float", official=True),
 ]
 
 
-@pytest.mark.parametrize("block", BLOCKS, ids=lambda block: type(block).__name__)
-def test_block_config_round_trip(block):
-    config = block.get_config()
-    assert type(block).from_config(config).get_config() == config
+@pytest.mark.parametrize("options", OPTIONS, ids=lambda options: options.threshold)
+def test_block_options_round_trip(options):
+    assert BinaryOptions(**dataclasses.asdict(options)) == options
+
+
+def test_block_options_default_the_reduction_of_their_threshold():
+    assert BinaryOptions(threshold="dysign").reduction == REDUCTION["dysign"] == 16
+    assert BinaryOptions(threshold="cde").reduction == REDUCTION["cde"] == 4
 
 
 @pytest.mark.parametrize("fmt", ["keras", "h5", "savedmodel"])

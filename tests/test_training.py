@@ -3,12 +3,12 @@ import json
 import math
 import os
 
+from larq_bcd import zoo
+from larq_bcd.training import Distiller, Recipe, WarmupDecay, distillation_loss, run
+
 import numpy as np
 import pytest
 import tensorflow as tf
-
-from larq_bcd import zoo
-from larq_bcd.training import Distiller, Recipe, WarmupDecay, distillation_loss, run
 
 
 def test_warmup_then_cosine_and_linear_decay():
@@ -43,16 +43,21 @@ def test_dual_head_loss_is_half_label_half_distillation():
     data = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
     y = tf.one_hot([0, 1, 2, 0, 1], 3)
     fc, fc_dist = student(data)
-    expected = 0.5 * tf.keras.losses.CategoricalCrossentropy(from_logits=True)(y, fc) + 0.5 * distillation_loss(teacher(data), fc_dist)
-    assert float(d._loss(y, [fc, fc_dist], teacher(data))) == pytest.approx(float(expected), rel=1e-5)
+    expected = 0.5 * tf.keras.losses.CategoricalCrossentropy(from_logits=True)(y, fc) + 0.5 * distillation_loss(
+        teacher(data), fc_dist
+    )
+    assert float(d.student_loss(y, [fc, fc_dist], teacher(data))) == pytest.approx(float(expected), rel=1e-5)
     np.testing.assert_allclose(d(data), (fc + fc_dist) / 2, rtol=1e-6)
 
 
 def test_dual_head_only_for_the_models_that_have_it():
-    from larq_bcd.training.recipe import DUAL_HEAD_MODELS
-
-    for name in DUAL_HEAD_MODELS:
-        assert len(zoo.get(name, input_shape=(32, 32, 3), num_classes=10, width_multiplier=0.125, dual_head=True).outputs) == 2
+    dual_head_models = [name for name in zoo.available() if zoo.config(name).dual_head]
+    assert dual_head_models == ["bcdnet_a", "bcdnet_b"]
+    for name in dual_head_models:
+        assert (
+            len(zoo.get(name, input_shape=(32, 32, 3), num_classes=10, width_multiplier=0.125, dual_head=True).outputs)
+            == 2
+        )
     with pytest.raises(TypeError):
         zoo.get("bcdnet_a_resnet18", dual_head=True)
 
@@ -68,7 +73,15 @@ def test_recipe_overrides_and_errors(tmp_path):
         Recipe.from_file(str(path), ["epochs"])
     with pytest.raises(FileNotFoundError, match="recipe not found"):
         Recipe.from_file(str(tmp_path / "none.yaml"))
-    staged = Recipe.from_file(str(path), ["two_step=true", "step1_epochs=1", "step1={learning_rate: 4.0e-3, weight_decay: 0.01}", "step2={learning_rate: 5.0e-4}"])
+    staged = Recipe.from_file(
+        str(path),
+        [
+            "two_step=true",
+            "step1_epochs=1",
+            "step1={learning_rate: 4.0e-3, weight_decay: 0.01}",
+            "step2={learning_rate: 5.0e-4}",
+        ],
+    )
     assert staged.step1 == {"learning_rate": 4.0e-3, "weight_decay": 0.01} and staged.step2 == {"learning_rate": 5.0e-4}
     with pytest.raises(ValueError, match="recipe key `step2`"):
         Recipe.from_file(str(path), ["step2={epochs: 3}"])
@@ -76,18 +89,40 @@ def test_recipe_overrides_and_errors(tmp_path):
 
 def test_two_step_training_with_a_teacher_end_to_end(tmp_path):
     """Step 1 (real weights) -> step 2 (binary, from step 1) -> float32 .keras, with KD."""
-    teacher = zoo.ReActNetA(input_shape=(32, 32, 3), num_classes=10, width_multiplier=0.125, quantization="float", classifier_activation=None)
+    teacher = zoo.ReActNetA(
+        input_shape=(32, 32, 3),
+        num_classes=10,
+        width_multiplier=0.125,
+        quantization="float",
+        classifier_activation=None,
+    )
     teacher.save(tmp_path / "teacher.keras")
     recipe = Recipe(
-        model="bcdnet_a", dataset="sample", output=str(tmp_path / "run"), batch_size=32,
-        model_args={"width_multiplier": 0.125, "mlp_blocks": 3}, two_step=True, step1_epochs=1,
-        epochs=1, train_limit=64, test_limit=32, weight_decay=1e-5, teacher=str(tmp_path / "teacher.keras"),
+        model="bcdnet_a",
+        dataset="sample",
+        output=str(tmp_path / "run"),
+        batch_size=32,
+        model_args={"width_multiplier": 0.125, "mlp_blocks": 3},
+        two_step=True,
+        step1_epochs=1,
+        epochs=1,
+        train_limit=64,
+        test_limit=32,
+        weight_decay=1e-5,
+        teacher=str(tmp_path / "teacher.keras"),
     )
     results = run(recipe, command="test", log=lambda *_: None)
     assert set(results["steps"]) == {"step1", "step2"} and 0.0 <= results["top1"] <= 1.0
     saved = tf.keras.models.load_model(tmp_path / "run" / "model.keras")
     assert len(saved.outputs) == 1 and saved.output_shape == (None, 10)  # dual head folded
-    step1 = zoo.BCDNetA(input_shape=(32, 32, 3), num_classes=10, width_multiplier=0.125, mlp_blocks=3, dual_head=True, quantization="activations")
+    step1 = zoo.BCDNetA(
+        input_shape=(32, 32, 3),
+        num_classes=10,
+        width_multiplier=0.125,
+        mlp_blocks=3,
+        dual_head=True,
+        quantization="activations",
+    )
     step1.load_weights(tmp_path / "run" / "step1.weights.h5")
     step2 = zoo.BCDNetA(input_shape=(32, 32, 3), num_classes=10, width_multiplier=0.125, mlp_blocks=3, dual_head=True)
     step2.load_weights(tmp_path / "run" / "step2.weights.h5")
@@ -123,9 +158,17 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
     """Stop after epoch 1 of 2, rerun: same weights as an uninterrupted run (ReCU's SGD
     recipe: optimizer state, schedule position, tau, data order and augmentation)."""
     common = dict(
-        model="resnet20", dataset="sample", batch_size=32, epochs=2, optimizer="sgd",
-        learning_rate=0.05, warmup_epochs=0.5, weight_decay=5e-4, label_smoothing=0.0,
-        train_limit=64, test_limit=32,
+        model="resnet20",
+        dataset="sample",
+        batch_size=32,
+        epochs=2,
+        optimizer="sgd",
+        learning_rate=0.05,
+        warmup_epochs=0.5,
+        weight_decay=5e-4,
+        label_smoothing=0.0,
+        train_limit=64,
+        test_limit=32,
     )
     quiet = lambda *_: None  # noqa: E731
     whole = run(Recipe(output=str(tmp_path / "whole"), **common), log=quiet)
@@ -146,7 +189,14 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
 def test_training_throughput_side_by_side_writes_json_md_png(tmp_path):
     from larq_bcd.training import throughput
 
-    results = throughput.measure(["reactnet_resnet18", "reactnet_resnet18:float"], width=0.125, batch_size=4, steps=1, rounds=2, warmup=1)
+    results = throughput.measure(
+        ["reactnet_resnet18", "reactnet_resnet18:float"],
+        width_multiplier=0.125,
+        batch_size=4,
+        steps=1,
+        rounds=2,
+        warmup=1,
+    )
     assert [r["quantization"] for r in results] == ["binary", "float"]
     assert results[0]["time_per_image_to_first"] == 1.0
     assert all(r["p10"] <= r["images_per_second"] <= r["p90"] and r["images_per_second"] > 0 for r in results)
@@ -167,9 +217,17 @@ def test_report_table_curves_and_best_binary_model(tmp_path):
         run_dir.mkdir()
         args = {"width_multiplier": 0.25, **({"quantization": quantization} if quantization else {})}
         steps = {"train": {"epochs": len(curve), "seconds": 60.0, "images_per_second": 99.0}}
-        (run_dir / "results.json").write_text(json.dumps({
-            "recipe": {"model": name, "model_args": args}, "steps": steps, "top1": top1,
-            "test_examples": 10000, "command": f"larq-bcd train {name}.yaml"}))
+        (run_dir / "results.json").write_text(
+            json.dumps(
+                {
+                    "recipe": {"model": name, "model_args": args},
+                    "steps": steps,
+                    "top1": top1,
+                    "test_examples": 10000,
+                    "command": f"larq-bcd train {name}.yaml",
+                }
+            )
+        )
         rows = "".join(f"{i},0.5,1.0,{a},1.0\n" for i, a in enumerate(curve))
         (run_dir / "history_train.csv").write_text("epoch,accuracy,loss,val_accuracy,val_loss\n" + rows)
         (run_dir / "model.keras").write_bytes(name.encode())
@@ -183,3 +241,24 @@ def test_report_table_curves_and_best_binary_model(tmp_path):
     # The best *binary* run is copied, even though the float twin scores higher.
     assert (tmp_path / "zoo" / "reactnet_a_cifar10.keras").read_bytes() == b"reactnet_a"
     assert (tmp_path / "zoo" / "cifar10_curves.png").stat().st_size > 0
+
+
+def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path):
+    from larq_bcd.training import report
+
+    def fake_state(model, curve):
+        state = tmp_path / model
+        state.mkdir()
+        (state / "recipe.json").write_text(json.dumps({"model": model, "epochs": 600}))
+        rows = "".join(f"{i},0.5,1.0,1800,{a},1.0\n" for i, a in enumerate(curve))
+        (state / "history_train.csv").write_text("epoch,accuracy,loss,seconds,val_accuracy,val_loss\n" + rows)
+        return str(state)
+
+    states = [fake_state("resnet20", [0.3, 0.4, 0.5, 0.6]), fake_state("rep_resnet20", [0.35, 0.45])]
+    report.write_progress(report.progress(states), str(tmp_path), "recu", command="larq-bcd report --in-progress")
+    table = (tmp_path / "recu.md").read_text()
+    assert "at least **2 epochs**" in table
+    assert "| resnet20 | 4 / 600 | 40.00% | 60.00% | 60.00% | 2.0 | 87.5% |" in table
+    assert "| rep_resnet20 | 2 / 600 | 45.00% | 45.00% | 45.00% | 1.0 | 88.97% |" in table
+    with pytest.raises(FileNotFoundError, match="no recipe.json"):
+        report.progress([str(tmp_path / "zoo")])

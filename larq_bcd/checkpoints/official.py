@@ -30,13 +30,12 @@ ReAct-ResNet-18 (liuzechun/ReActNet ``resnet/*/birealnet.py``, ``birealnet18``):
 import logging
 import re
 
+from larq_bcd.checkpoints import torch_pickle
+from larq_bcd.checkpoints.torch_pickle import is_torch_checkpoint  # noqa: F401  (re-exported)
+from larq_bcd.zoo.registry import MODELS, official_names
+
 import numpy as np
 import tensorflow as tf
-
-from larq_bcd.checkpoints import torch_pickle
-
-#: File names read as PyTorch checkpoints by the zoo's ``weights=``.
-TORCH_SUFFIXES = (".pth", ".pth.tar", ".pt", ".tar")
 
 _BLOCK = {
     "3x3_sign_bias": ["move11"],
@@ -70,11 +69,6 @@ _MLP = {
 }
 
 
-def is_torch_checkpoint(path):
-    """Whether ``weights=path`` names a PyTorch checkpoint (by its file name)."""
-    return isinstance(path, (str, bytes)) and str(path).endswith(TORCH_SUFFIXES)
-
-
 def state_dict(checkpoint, ema=False):
     """The model weights inside a loaded checkpoint: ``checkpoint['model']`` (BCDNet),
     ``['state_dict']`` (ReActNet), ``['ema']`` if ``ema``, or the dict itself; without
@@ -91,7 +85,7 @@ def state_dict(checkpoint, ema=False):
     weights = {}
     for key, value in checkpoint.items():
         if isinstance(value, np.ndarray):
-            weights[key[len("module."):] if key.startswith("module.") else key] = value
+            weights[key[len("module.") :] if key.startswith("module.") else key] = value
     if not weights:
         raise ValueError("the checkpoint holds no tensors ('model' or 'state_dict' entry expected).")
     return weights
@@ -205,8 +199,12 @@ def load_official(model, checkpoint, ema=False):
         values.append((variable, value, transform == "binary"))
     unexpected = sorted(k for k in weights if k not in used and not k.endswith("num_batches_tracked"))
     problems = []
-    for label, items in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong),
-                         ("Keras layers without an official counterpart", unmapped)):
+    for label, items in (
+        ("missing", missing),
+        ("unexpected", unexpected),
+        ("wrong shape", wrong),
+        ("Keras layers without an official counterpart", unmapped),
+    ):
         if items:
             shown = ", ".join(items[:8]) + (f", ... ({len(items)} in all)" if len(items) > 8 else "")
             problems.append(f"{label}: {shown}")
@@ -217,7 +215,9 @@ def load_official(model, checkpoint, ema=False):
         logging.getLogger("larq_bcd").warning(
             "%s: %d binary kernels hold exact zeros (%s): PyTorch's sign(0) = 0 drops them, "
             "the bit-packed kernel binarizes them to +1; outputs may differ slightly.",
-            model.name, len(zeros), ", ".join(zeros[:4]),
+            model.name,
+            len(zeros),
+            ", ".join(zeros[:4]),
         )
     for variable, value, _ in values:
         variable.assign(value.astype(variable.dtype.as_numpy_dtype))
@@ -225,15 +225,12 @@ def load_official(model, checkpoint, ema=False):
 
 
 #: Zoo models whose official checkpoints ``build`` reads, and the stem conv's key and
-#: full-width channels (from which the width of a checkpoint is read).
-OFFICIAL_MODELS = {
-    "reactnet_a": ("feature.0.conv1.weight", 32),
-    "bcdnet_a": ("feature.0.conv1.weight", 32),
-    "reactnet_resnet18": ("conv1.weight", 64),
-}
+#: full-width channels (from which the width of a checkpoint is read): their records'
+#: ``official`` field.
+OFFICIAL_MODELS = {name: MODELS[name].official for name in official_names()}
 
 
-def build(name, checkpoint, *, input_size=224, ema=False, **kwargs):
+def build(name, checkpoint, *, image_size=224, ema=False, **kwargs):
     """The zoo model ``name`` in official mode with the weights of ``checkpoint`` (a path).
 
     The class count and width come from the checkpoint (``fc``, the stem conv), so a
@@ -252,5 +249,5 @@ def build(name, checkpoint, *, input_size=224, ema=False, **kwargs):
             raise ValueError(f"{checkpoint}: no {needed!r}: not a {key} checkpoint.")
     kwargs.setdefault("num_classes", int(weights["fc.weight"].shape[0]))
     kwargs.setdefault("width_multiplier", weights[stem].shape[0] / channels)
-    model = zoo.get(key, input_shape=(input_size, input_size, 3), official=True, **kwargs)
+    model = zoo.get(key, input_shape=(image_size, image_size, 3), official=True, **kwargs)
     return load_official(model, {"model": weights})

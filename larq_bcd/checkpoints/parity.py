@@ -1,7 +1,7 @@
 """Prove an official-mode model computes the official function, deploys bit-packed, and
 what the official padding costs in latency against the default build.
 
-    python -m larq_bcd.checkpoints.parity FIXTURE_DIR --output zoo/benchmarks [--runs 10]
+    larq-bcd parity FIXTURE_DIR --output zoo/benchmarks [--runs 10]
 
 ``FIXTURE_DIR`` holds ``<model>.pth.tar`` + ``<model>.npz`` made from the official code by
 ``tests/fixtures/make_official_fixtures.py`` (any width; ``--width 1`` for the papers'
@@ -11,28 +11,27 @@ top-1 agreement; the ``LceBconv2d`` count; and the batch-1 latency of the offici
 default builds measured interleaved in one run (``larq_bcd.benchmark.measure``).
 """
 
-import argparse
-import json
 import os
-import sys
 
 import larq_bcd  # noqa: F401  (tf-keras before TensorFlow)
+from larq_bcd import benchmark, convert, zoo
+from larq_bcd._utils import write_report
+
 import larq as lq
 import numpy as np
 import tensorflow as tf
-
-from larq_bcd import benchmark, convert, zoo
-from larq_bcd._utils import atomic_output
-
-BUILDERS = {"reactnet_a": zoo.ReActNetA, "bcdnet_a": zoo.BCDNetA, "reactnet_resnet18": zoo.ReActNetResNet18}
 
 
 def _build(name, data, floatx, **kwargs):
     tf.keras.backend.set_floatx(floatx)
     try:
-        return BUILDERS[name](
-            width_multiplier=float(data["width"]), num_classes=data["logits"].shape[1],
-            input_shape=data["images"].shape[1:], classifier_activation=None, **kwargs,
+        return zoo.get(
+            name,
+            width_multiplier=float(data["width"]),
+            num_classes=data["logits"].shape[1],
+            input_shape=data["images"].shape[1:],
+            classifier_activation=None,
+            **kwargs,
         )
     finally:
         tf.keras.backend.set_floatx("float32")
@@ -47,8 +46,12 @@ def check(name, directory, runs=10, threads=1):
     checkpoint = os.path.join(directory, f"{name}.pth.tar")
     data = np.load(os.path.join(directory, f"{name}.npz"))
     reference, images = data["logits"], data["images"]
-    record = {"model": name, "width": float(data["width"]), "images": len(images),
-              "official_params": int(data["params"])}
+    record = {
+        "model": name,
+        "width": float(data["width"]),
+        "images": len(images),
+        "official_params": int(data["params"]),
+    }
     model64 = _build(name, data, "float64", weights=checkpoint)
     record["float64_relative_l2"] = _relative(model64(images.astype(np.float64)).numpy(), reference)
     del model64
@@ -67,8 +70,9 @@ def check(name, directory, runs=10, threads=1):
     record["tflite_keras_relative_l2_median"] = float(np.median([_relative(t, k) for t, k in zip(tflite, logits)]))
     record["keras_official_top1_agreement"] = float(np.mean(logits.argmax(-1) == reference.argmax(-1)))
     default = convert.convert(_build(name, data, "float32"))
-    timing = benchmark.measure([official, default], names=[f"{name} official", f"{name} default"],
-                               threads=threads, runs=runs)
+    timing = benchmark.measure(
+        [official, default], names=[f"{name} official", f"{name} default"], threads=threads, runs=runs
+    )
     record["latency"] = timing
     record["official_to_default_latency"] = round(timing[0]["median_ms"] / timing[1]["median_ms"], 3)
     record["official_bytes"], record["default_bytes"] = len(official), len(default)
@@ -77,10 +81,12 @@ def check(name, directory, runs=10, threads=1):
 
 def markdown(records, command):
     lines = [
-        "# Official checkpoints: parity with the PyTorch code, and the cost of its padding", "",
+        "# Official checkpoints: parity with the PyTorch code, and the cost of its padding",
+        "",
         f"Made by `{command}` from random-weight official models "
         "(`tests/fixtures/make_official_fixtures.py`). Latency: batch 1, LCE x86 interpreter, "
-        "median of interleaved runs; compare the ratio, not the milliseconds.", "",
+        "median of interleaved runs; compare the ratio, not the milliseconds.",
+        "",
         "| model | width | params (official) | float64 rel. L2 | float32 rel. L2 median / max | "
         "LceBconv2d / binary convs | float CONV_2D | TFLite vs Keras: rel. L2 median, same top-1 | official / default latency | "
         "official / default size |",
@@ -99,22 +105,12 @@ def markdown(records, command):
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("fixtures", help="folder with <model>.pth.tar and <model>.npz")
-    parser.add_argument("--output", required=True, help="folder for official_parity.json/.md")
-    parser.add_argument("--models", nargs="+", default=sorted(BUILDERS), choices=sorted(BUILDERS))
-    parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args(argv)
-    command = "python -m larq_bcd.checkpoints.parity " + " ".join(argv if argv is not None else sys.argv[1:])
-    records = [check(name, args.fixtures, args.runs, args.threads) for name in args.models]
-    with atomic_output(os.path.join(args.output, "official_parity.json"), "w") as handle:
-        json.dump({"command": command, "results": records}, handle, indent=2)
-    with atomic_output(os.path.join(args.output, "official_parity.md"), "w") as handle:
-        handle.write(markdown(records, command))
-    print(markdown(records, command))
+def write(records, output, command):
+    """``official_parity.json`` and ``.md`` in ``output``; returns their paths."""
+    return write_report(output, "official_parity", {"command": command, "results": records}, markdown(records, command))
 
 
 if __name__ == "__main__":
-    main()
+    from larq_bcd.cli import module_main
+
+    module_main("parity")

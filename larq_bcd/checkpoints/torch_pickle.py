@@ -120,6 +120,7 @@ def _read_zip(path):
 
 def _read_legacy(path):
     with open(path, "rb") as handle:
+
         def plain():
             return _Unpickler(handle, _no_storage).load()
 
@@ -183,3 +184,12 @@ def read(path):
         raise
     except (pickle.UnpicklingError, EOFError, KeyError, struct.error, zipfile.BadZipFile) as error:
         raise ValueError(f"{path}: not a readable PyTorch checkpoint ({type(error).__name__}: {error}).") from None
+
+
+#: File names that ``weights=`` and the command line read as PyTorch checkpoints.
+TORCH_SUFFIXES = (".pth", ".pth.tar", ".pt", ".tar")
+
+
+def is_torch_checkpoint(path):
+    """Whether ``weights=path`` names a PyTorch checkpoint (by its file name)."""
+    return isinstance(path, (str, bytes)) and str(path).endswith(TORCH_SUFFIXES)

@@ -4,6 +4,6 @@ Every source yields ``(image, one_hot_label)`` with images as float32 0-255 RGB 
 models normalise inside), batched, augmented for training and prefetched.
 """
 
-from larq_bcd.data.pipeline import Dataset, load
+from larq_bcd.data.pipeline import Dataset, Decoded, batches, decoded, load
 
-__all__ = ["Dataset", "load"]
+__all__ = ["Dataset", "Decoded", "batches", "decoded", "load"]

@@ -1,17 +1,16 @@
 """Build ``cifar10_sample.npz``: the first images of each class of a CIFAR-10 image folder.
 
-    python -m larq_bcd.data.make_sample CIFAR10_DIR [--train-per-class 300] [--test-per-class 100]
+    larq-bcd make-sample CIFAR10_DIR [--train-per-class 300] [--test-per-class 100]
 
 CIFAR10_DIR holds ``train/<class>/NNNN.jpg`` and ``test/<class>/NNNN.jpg`` (the unpacked
 ``cifar10-jpeg.tar.gz``). The JPEG bytes are stored as they are (about 1 KB per image).
 """
 
-import argparse
 import os
 
-import numpy as np
-
 from larq_bcd.data.sources import CIFAR10_CLASSES, SAMPLE_PATH
+
+import numpy as np
 
 
 def build(directory, train_per_class, test_per_class, output=SAMPLE_PATH):
@@ -39,15 +38,7 @@ def build(directory, train_per_class, test_per_class, output=SAMPLE_PATH):
     return output, len(blobs), offsets[-1]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("directory")
-    parser.add_argument("--train-per-class", type=int, default=300)
-    parser.add_argument("--test-per-class", type=int, default=100)
-    args = parser.parse_args()
-    path, n, size = build(args.directory, args.train_per_class, args.test_per_class)
-    print(f"wrote {path}: {n} images, {size / 1e6:.2f} MB of JPEG")
-
-
 if __name__ == "__main__":
-    main()
+    from larq_bcd.cli import module_main
+
+    module_main("make-sample")

@@ -12,7 +12,16 @@ import tensorflow as tf
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 SAMPLE_PATH = os.path.join(os.path.dirname(__file__), "cifar10_sample.npz")
 CIFAR10_CLASSES = (
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 )
 
 
@@ -26,25 +35,19 @@ def image_folder(directory, split):
     """``directory/<split>/<class>/<image>`` (or ``directory/<class>/<image>``): sorted classes."""
     root = os.path.join(directory, split) if split else directory
     if not os.path.isdir(root):
-        raise FileNotFoundError(
-            f"no image folder at {root}: expected {directory}/{split}/<class>/<image>.jpg"
-        )
+        raise FileNotFoundError(f"no image folder at {root}: expected {directory}/{split}/<class>/<image>.jpg")
     classes = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
     if not classes:
         raise ValueError(f"{root} has no class sub-folders (expected <class>/<image>.jpg).")
     paths, labels = [], []
     for label, name in enumerate(classes):
-        files = sorted(
-            f for f in os.listdir(os.path.join(root, name)) if f.lower().endswith(IMAGE_EXTENSIONS)
-        )
+        files = sorted(f for f in os.listdir(os.path.join(root, name)) if f.lower().endswith(IMAGE_EXTENSIONS))
         if not files:
             raise ValueError(f"class folder {os.path.join(root, name)} has no .jpg/.png images.")
         paths += [os.path.join(root, name, f) for f in files]
         labels += [label] * len(files)
     paths, labels = _mixed(paths, labels)
-    ds = tf.data.Dataset.from_tensor_slices((paths, labels)).map(
-        lambda path, label: (tf.io.read_file(path), label)
-    )
+    ds = tf.data.Dataset.from_tensor_slices((paths, labels)).map(lambda path, label: (tf.io.read_file(path), label))
     return ds, len(paths), classes
 
 

@@ -1,12 +1,13 @@
-"""Keras layers and building blocks of BCDNet, DySign, RepBNN and ES-BNN (one concept per file)."""
+"""The Keras layers of BCDNet, DySign, RepBNN, ES-BNN and the 1w1a CIFAR models, one paper
+concept per file. The blocks that assemble them live in ``larq_bcd.zoo.blocks``."""
 
-from larq_bcd.layers.activations import HardTanh, LearnableBias, RPReLU
+from larq_bcd.layers.activations import HardTanh, RPReLU
+from larq_bcd.layers.attention import PositionalEmbedding, SequencePooling, TokenAttention
 from larq_bcd.layers.binary_conv import BinaryConv2D, TorchPaddingBinaryConv2D
-from larq_bcd.layers.binary_mlp_block import BinaryMLPBlock, PointBlock
-from larq_bcd.layers.block import Block
-from larq_bcd.layers.conv_block import ReActBlock, ResNetBlock
 from larq_bcd.layers.dynamic_embedding import ContextualDynamicEmbedding
-from larq_bcd.layers.rep import ChannelReplicate, ExpandShrink, RepConv
+from larq_bcd.layers.expand_shrink import ExpandShrink
+from larq_bcd.layers.learnable_bias import LearnableBias
+from larq_bcd.layers.rep_conv import ChannelReplicate, RepConv
 from larq_bcd.layers.shift_sampling import ShiftSampling
 from larq_bcd.layers.shortcut import ZeroPadChannels
 from larq_bcd.layers.token_mlp import TokenWiseBinaryMLP
@@ -14,19 +15,17 @@ from larq_bcd.layers.torch_pooling import TorchMaxPool2D
 
 __all__ = [
     "BinaryConv2D",
-    "BinaryMLPBlock",
-    "Block",
     "ChannelReplicate",
     "ContextualDynamicEmbedding",
     "ExpandShrink",
     "HardTanh",
     "LearnableBias",
-    "PointBlock",
+    "PositionalEmbedding",
     "RPReLU",
-    "ReActBlock",
     "RepConv",
-    "ResNetBlock",
+    "SequencePooling",
     "ShiftSampling",
+    "TokenAttention",
     "TokenWiseBinaryMLP",
     "TorchMaxPool2D",
     "TorchPaddingBinaryConv2D",

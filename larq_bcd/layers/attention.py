@@ -4,9 +4,9 @@ Tokens stay (batch, H, W, C) maps so that every projection is a 1x1 binary conv
 (``TokenWiseBinaryMLP``) that LCE bit-packs.
 """
 
-import tensorflow as tf
-
 from larq_bcd._utils import positive_int, register, static_channels
+
+import tensorflow as tf
 
 
 @register

@@ -3,10 +3,10 @@ r"""The binary convolution of ReActNet/BCDNet (``HardBinaryConv`` + sign) as a L
 import contextlib
 import logging
 
+from larq_bcd._utils import register
+
 import larq as lq
 import tensorflow as tf
-
-from larq_bcd._utils import register
 
 
 @register
@@ -102,9 +102,7 @@ class TorchPaddingBinaryConv2D(BinaryConv2D):
     def build(self, input_shape):
         shape = tf.TensorShape(input_shape)
         if shape.rank != 4 or None in shape[1:]:
-            raise ValueError(
-                f"TorchPaddingBinaryConv2D '{self.name}' needs a static NHWC input shape, got {shape}."
-            )
+            raise ValueError(f"TorchPaddingBinaryConv2D '{self.name}' needs a static NHWC input shape, got {shape}.")
         super().build(self._padded(shape))
         self.input_spec = tf.keras.layers.InputSpec(ndim=4, axes={-1: int(shape[-1])})
 

@@ -1,8 +1,8 @@
 r"""BCDNet-B's contextual dynamic embedding (CDE)."""
 
-import tensorflow as tf
-
 from larq_bcd._utils import build_sublayer, positive_int, register, static_channels
+
+import tensorflow as tf
 
 
 @register
@@ -41,12 +41,8 @@ class ContextualDynamicEmbedding(tf.keras.layers.Layer):
         channels = static_channels(self, input_shape)
         width = max(channels // self.reduction, 8)
         self.embed = tf.keras.layers.Dense(width, activation="relu", name="embed")
-        self.threshold = tf.keras.layers.Dense(
-            channels, kernel_initializer="zeros", name="threshold"
-        )
-        self.bias = tf.keras.layers.Dense(
-            self.out_channels, kernel_initializer="zeros", name="bias"
-        )
+        self.threshold = tf.keras.layers.Dense(channels, kernel_initializer="zeros", name="threshold")
+        self.bias = tf.keras.layers.Dense(self.out_channels, kernel_initializer="zeros", name="bias")
         build_sublayer(self.embed, (None, channels))
         build_sublayer(self.threshold, (None, width))
         build_sublayer(self.bias, (None, width))

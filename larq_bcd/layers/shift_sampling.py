@@ -1,8 +1,8 @@
 r"""BCDNet's shift sampling: short-range and long-range shifts of four channel groups."""
 
-import tensorflow as tf
-
 from larq_bcd._utils import choice, register
+
+import tensorflow as tf
 
 
 @register
@@ -46,8 +46,7 @@ class ShiftSampling(tf.keras.layers.Layer):
         height, width, channels = (int(d) for d in shape[1:])
         if channels % 4:
             raise ValueError(
-                f"ShiftSampling '{self.name}': channels must be divisible by 4 (four shift "
-                f"groups), got {channels}."
+                f"ShiftSampling '{self.name}': channels must be divisible by 4 (four shift groups), got {channels}."
             )
         if self.mode == "short":
             if min(height, width) < 2:

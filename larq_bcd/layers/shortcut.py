@@ -1,8 +1,8 @@
 r"""The parameter-free downsampling shortcut of CIFAR ResNets ("option A", He et al. 2016)."""
 
-import tensorflow as tf
-
 from larq_bcd._utils import positive_int, register, static_channels
+
+import tensorflow as tf
 
 
 @register
@@ -26,8 +26,7 @@ class ZeroPadChannels(tf.keras.layers.Layer):
         extra = self.filters - channels
         if extra < 0 or extra % 2:
             raise ValueError(
-                f"ZeroPadChannels '{self.name}': cannot pad {channels} channels evenly to "
-                f"`filters`={self.filters}."
+                f"ZeroPadChannels '{self.name}': cannot pad {channels} channels evenly to `filters`={self.filters}."
             )
         self.pad = extra // 2
         super().build(input_shape)

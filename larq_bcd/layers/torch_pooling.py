@@ -1,8 +1,8 @@
 r"""PyTorch's padded max pooling on Keras' grid (ReAct-ResNet-18's official stem)."""
 
-import tensorflow as tf
-
 from larq_bcd._utils import positive_int, register
+
+import tensorflow as tf
 
 
 @register

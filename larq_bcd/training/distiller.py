@@ -37,9 +37,7 @@ class Distiller(tf.keras.Model):
             teacher.trainable = False
         self.temperature = temperature
         self.alpha = alpha
-        self.label_loss = tf.keras.losses.CategoricalCrossentropy(
-            from_logits=True, label_smoothing=label_smoothing
-        )
+        self.label_loss = tf.keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=label_smoothing)
         self.loss_tracker = tf.keras.metrics.Mean(name="loss")
         self.accuracy = tf.keras.metrics.CategoricalAccuracy(name="accuracy")
 
@@ -56,7 +54,9 @@ class Distiller(tf.keras.Model):
     def call(self, inputs, training=False):
         return self._merge(self.student(inputs, training=training))
 
-    def _loss(self, y, outputs, teacher_logits):
+    def student_loss(self, y, outputs, teacher_logits):
+        """The loss of the student's ``outputs``: label CE without a teacher; with one,
+        ``(1 - alpha) CE + alpha KD``, or for a dual head ``(CE(fc) + KD(fc_dist)) / 2``."""
         dual = isinstance(outputs, (list, tuple))
         if teacher_logits is None:
             heads = outputs if dual else [outputs]
@@ -76,12 +76,16 @@ class Distiller(tf.keras.Model):
         teacher_logits = None if self.teacher is None else self.teacher(x, training=False)
         with tf.GradientTape() as tape:
             outputs = self.student(x, training=True)
-            loss = self._loss(y, outputs, teacher_logits)
+            loss = self.student_loss(y, outputs, teacher_logits)
             if self.student.losses:
                 loss += tf.add_n(self.student.losses)
             if self.l2:
-                loss += 0.5 * self.l2 * tf.add_n(
-                    [tf.reduce_sum(tf.square(tf.cast(v, tf.float32))) for v in self.student.trainable_variables]
+                loss += (
+                    0.5
+                    * self.l2
+                    * tf.add_n(
+                        [tf.reduce_sum(tf.square(tf.cast(v, tf.float32))) for v in self.student.trainable_variables]
+                    )
                 )
             scaled = self.optimizer.get_scaled_loss(loss) if hasattr(self.optimizer, "get_scaled_loss") else loss
         grads = tape.gradient(scaled, self.student.trainable_variables)
@@ -96,6 +100,6 @@ class Distiller(tf.keras.Model):
         x, y = data
         outputs = self.student(x, training=False)
         teacher_logits = None if self.teacher is None else self.teacher(x, training=False)
-        self.loss_tracker.update_state(self._loss(y, outputs, teacher_logits))
+        self.loss_tracker.update_state(self.student_loss(y, outputs, teacher_logits))
         self.accuracy.update_state(y, self._merge(outputs))
         return {m.name: m.result() for m in self.metrics}

@@ -16,26 +16,22 @@ import dataclasses
 import json
 import os
 import shutil
-import sys
 import time
-
-import tensorflow as tf
-import yaml
 
 from larq_bcd import zoo
 from larq_bcd._utils import atomic_output, load_keras_model
-from larq_bcd.data import load
+from larq_bcd.data import batches, decoded, load
 from larq_bcd.data.sources import naming_bad_images
 from larq_bcd.training.distiller import Distiller
 from larq_bcd.training.recu import ReCUTauSchedule, recu_quantizers
 from larq_bcd.training.schedules import WarmupDecay
 from larq_bcd.training.strategy import get_strategy
 
+import tensorflow as tf
+import yaml
 
 #: The keys ``step1`` / ``step2`` may set for their step.
 STEP_KEYS = ("learning_rate", "warmup_epochs", "decay", "optimizer", "momentum", "weight_decay")
-#: Models with BCDNet's DeiT-style two classifiers, used when a teacher is given.
-DUAL_HEAD_MODELS = ("bcdnet_a", "bcdnet_b")
 
 
 @dataclasses.dataclass
@@ -71,6 +67,10 @@ class Recipe:
     strategy: str = "default"
     train_limit: int | None = None
     test_limit: int | None = None
+    #: Keep the decoded training images in memory (CIFAR); false for ImageNet-size data.
+    cache: bool = True
+    #: tfds' data folder (for ``dataset: imagenet2012`` its ``manual_dir`` is inside it).
+    data_dir: str | None = None
     seed: int = 0
     state_dir: str | None = None
     threads: int = 0
@@ -137,41 +137,84 @@ def _validate(recipe):
     from larq_bcd.data.augment import AUGMENTATIONS
 
     r = recipe
-    _check("model", r.model, isinstance(r.model, str) and r.model.lower().replace("-", "_") in zoo.available(), f"one of {zoo.available()}")
+    _check(
+        "model",
+        r.model,
+        isinstance(r.model, str) and r.model.lower().replace("-", "_") in zoo.available(),
+        f"one of {zoo.available()}",
+    )
     for key in ("dataset", "output"):
         _check(key, getattr(r, key), isinstance(getattr(r, key), str) and getattr(r, key), "a non-empty string")
     _check("model_args", r.model_args, isinstance(r.model_args, dict), "a mapping of builder arguments")
     _check("image_size", r.image_size, _is_int(r.image_size) and r.image_size >= 8, "an integer >= 8")
     for key in ("batch_size", "epochs"):
         _check(key, getattr(r, key), _is_int(getattr(r, key)) and getattr(r, key) >= 1, "a positive integer")
-    _check("step1_epochs", r.step1_epochs, _is_int(r.step1_epochs) and r.step1_epochs >= (1 if r.two_step else 0),
-           "a positive integer when two_step" if r.two_step else "an integer >= 0")
+    _check(
+        "step1_epochs",
+        r.step1_epochs,
+        _is_int(r.step1_epochs) and r.step1_epochs >= (1 if r.two_step else 0),
+        "a positive integer when two_step" if r.two_step else "an integer >= 0",
+    )
     _check("learning_rate", r.learning_rate, _is_number(r.learning_rate) and r.learning_rate > 0, "a number > 0")
-    _check("warmup_epochs", r.warmup_epochs, _is_number(r.warmup_epochs) and 0 <= r.warmup_epochs < r.epochs,
-           f"a number in [0, epochs={r.epochs})")
+    _check(
+        "warmup_epochs",
+        r.warmup_epochs,
+        _is_number(r.warmup_epochs) and 0 <= r.warmup_epochs < r.epochs,
+        f"a number in [0, epochs={r.epochs})",
+    )
     _check("decay", r.decay, r.decay in ("cosine", "linear"), "'cosine' or 'linear'")
     _check("optimizer", r.optimizer, r.optimizer in ("adam", "sgd"), "'adam' or 'sgd'")
     _check("momentum", r.momentum, _is_number(r.momentum) and 0 <= r.momentum < 1, "a number in [0, 1)")
     _check("weight_decay", r.weight_decay, _is_number(r.weight_decay) and r.weight_decay >= 0, "a number >= 0")
     tau = r.recu_tau
-    _check("recu_tau", tau, isinstance(tau, (list, tuple)) and len(tau) == 2 and all(_is_number(t) for t in tau)
-           and 0.5 < tau[0] <= tau[1] < 1, "[tau_min, tau_max] with 0.5 < tau_min <= tau_max < 1")
-    _check("label_smoothing", r.label_smoothing, _is_number(r.label_smoothing) and 0 <= r.label_smoothing < 1, "a number in [0, 1)")
+    _check(
+        "recu_tau",
+        tau,
+        isinstance(tau, (list, tuple))
+        and len(tau) == 2
+        and all(_is_number(t) for t in tau)
+        and 0.5 < tau[0] <= tau[1] < 1,
+        "[tau_min, tau_max] with 0.5 < tau_min <= tau_max < 1",
+    )
+    _check(
+        "label_smoothing",
+        r.label_smoothing,
+        _is_number(r.label_smoothing) and 0 <= r.label_smoothing < 1,
+        "a number in [0, 1)",
+    )
     _check("augmentation", r.augmentation, r.augmentation in AUGMENTATIONS, f"one of {list(AUGMENTATIONS)}")
     _check("teacher", r.teacher, r.teacher is None or isinstance(r.teacher, str), "a model path or null")
     _check("temperature", r.temperature, _is_number(r.temperature) and r.temperature > 0, "a number > 0")
     _check("kd_alpha", r.kd_alpha, _is_number(r.kd_alpha) and 0 <= r.kd_alpha <= 1, "a number in [0, 1]")
-    for key in ("two_step", "mixed_precision", "safe_mode"):
+    _check(
+        "data_dir", r.data_dir, r.data_dir is None or (isinstance(r.data_dir, str) and r.data_dir), "a folder or null"
+    )
+    for key in ("two_step", "mixed_precision", "safe_mode", "cache"):
         _check(key, getattr(r, key), isinstance(getattr(r, key), bool), "true or false")
-    _check("strategy", r.strategy, r.strategy in ("default", "mirrored", "multiworker", "tpu"), "default, mirrored, multiworker or tpu")
+    _check(
+        "strategy",
+        r.strategy,
+        r.strategy in ("default", "mirrored", "multiworker", "tpu"),
+        "default, mirrored, multiworker or tpu",
+    )
     for key in ("train_limit", "test_limit"):
         value = getattr(r, key)
         _check(key, value, value is None or (_is_int(value) and value >= 1), "a positive integer or null")
     _check("seed", r.seed, _is_int(r.seed) and r.seed >= 0, "an integer >= 0")
     for key in ("step1", "step2"):
         value = getattr(r, key)
-        _check(key, value, isinstance(value, dict) and set(value) <= set(STEP_KEYS), f"a mapping with keys from {list(STEP_KEYS)}")
-    _check("state_dir", r.state_dir, r.state_dir is None or (isinstance(r.state_dir, str) and r.state_dir), "a folder or null")
+        _check(
+            key,
+            value,
+            isinstance(value, dict) and set(value) <= set(STEP_KEYS),
+            f"a mapping with keys from {list(STEP_KEYS)}",
+        )
+    _check(
+        "state_dir",
+        r.state_dir,
+        r.state_dir is None or (isinstance(r.state_dir, str) and r.state_dir),
+        "a folder or null",
+    )
     _check("threads", r.threads, _is_int(r.threads) and r.threads >= 0, "an integer >= 0 (0: TensorFlow's default)")
 
 
@@ -200,12 +243,12 @@ def _conv_kernels_only(optimizer, model):
     """Weight decay on conv kernels only (ReActNet/BCDNet step 1)."""
     if isinstance(optimizer, tf.keras.optimizers.AdamW):
         keep = {id(layer.kernel) for layer in model.layers if isinstance(layer, tf.keras.layers.Conv2D)}
-        optimizer.exclude_from_weight_decay(
-            var_list=[v for v in model.trainable_variables if id(v) not in keep]
-        )
+        optimizer.exclude_from_weight_decay(var_list=[v for v in model.trainable_variables if id(v) not in keep])
 
 
-def _build(recipe, num_classes, quantization, dual_head):
+def build_model(recipe, num_classes, quantization="binary", dual_head=False):
+    """The recipe's zoo model (logits out) for one step: ``quantization`` "binary",
+    "activations" (step 1) or "float"; ``dual_head`` for BCDNet's distillation heads."""
     kwargs = dict(recipe.model_args)
     kwargs.update(
         input_shape=(recipe.image_size, recipe.image_size, 3),
@@ -300,8 +343,12 @@ def _fit_step(recipe, tag, model, teacher, load_train, test, epochs, weight_deca
         for epoch in range(first_epoch, epochs):
             data = train if epoch == first_epoch else load_train(epoch)
             distiller.fit(
-                data.data, validation_data=test.data, initial_epoch=epoch, epochs=epoch + 1,
-                callbacks=callbacks, verbose=1,
+                data.data,
+                validation_data=test.data,
+                initial_epoch=epoch,
+                epochs=epoch + 1,
+                callbacks=callbacks,
+                verbose=1,
             )
         model.save_weights(done)
         shutil.rmtree(backup, ignore_errors=True)
@@ -344,15 +391,122 @@ def _float32_copy(recipe, model, num_classes, dual_head):
     policy = tf.keras.mixed_precision.global_policy()
     tf.keras.mixed_precision.set_global_policy("float32")
     try:
-        copy = _build(recipe, num_classes, "binary", dual_head)
+        copy = build_model(recipe, num_classes, "binary", dual_head)
         copy.set_weights(model.get_weights())
     finally:
         tf.keras.mixed_precision.set_global_policy(policy)
     return zoo.fold_dual_head(copy, classifier_activation=None) if dual_head else copy
 
 
-def run(recipe, command=None, log=print, callbacks=()):
-    """Train ``recipe`` (two steps if ``two_step``), evaluate, save; return the results dict.
+@dataclasses.dataclass
+class Step:
+    """One step of a recipe: its tag (``train``, ``step1``, ``step2``), model, epochs and
+    settings (the recipe with the step's own ``step1:``/``step2:`` values)."""
+
+    tag: str
+    model: tf.keras.Model
+    epochs: int
+    settings: Recipe
+
+
+@dataclasses.dataclass
+class Data:
+    """A run's data: ``train(epoch)`` gives the training batches of one epoch (decoded once,
+    shuffled and augmented from (seed, epoch)); ``test`` the evaluation batches."""
+
+    train: object
+    test: object
+    num_examples: int
+    num_classes: int
+
+
+def load_data(recipe):
+    """The recipe's training and test data."""
+    args = {"limit": recipe.train_limit, "cache": recipe.cache, "data_dir": recipe.data_dir}
+    examples = decoded(recipe.dataset, "train", **args)
+
+    def train(epoch):
+        return batches(
+            examples,
+            image_size=recipe.image_size,
+            batch_size=recipe.batch_size,
+            training=True,
+            augmentation=recipe.augmentation,
+            seed=recipe.seed,
+            epoch=epoch,
+        )
+
+    test = load(
+        recipe.dataset,
+        "test",
+        image_size=recipe.image_size,
+        batch_size=recipe.batch_size,
+        limit=recipe.test_limit,
+        cache=recipe.cache,
+        data_dir=recipe.data_dir,
+    )
+    return Data(train, test, examples.num_examples, len(examples.class_names))
+
+
+def build(recipe, num_classes, dual_head=False, strategy=None):
+    """The steps of ``recipe``: one (``train``), or ``step1`` (binary activations, real
+    weights) and ``step2`` (binary). Two-step recipes decay weights in step 1 only
+    (ReActNet/BCDNet) unless ``step2`` says otherwise; one step decays throughout."""
+    strategy = strategy or tf.distribute.get_strategy()
+    steps = []
+    with strategy.scope():
+        if recipe.two_step:
+            settings = dataclasses.replace(recipe, **recipe.step1)
+            model = build_model(recipe, num_classes, "activations", dual_head)
+            steps.append(Step("step1", model, recipe.step1_epochs, settings))
+            settings = dataclasses.replace(recipe, **{"weight_decay": 0.0, **recipe.step2})
+            steps.append(Step("step2", build_model(recipe, num_classes, "binary", dual_head), recipe.epochs, settings))
+        else:
+            steps.append(Step("train", build_model(recipe, num_classes, "binary", dual_head), recipe.epochs, recipe))
+    return steps
+
+
+def fit(recipe, steps, data, teacher=None, strategy=None, log=print, callbacks=()):
+    """Train the steps in order (step 2 starts from step 1's weights), each resumable from
+    its last completed epoch; returns ``(model, {tag: step results})``."""
+    strategy = strategy or tf.distribute.get_strategy()
+    results, previous = {}, None
+    for step in steps:
+        if previous is not None:
+            step.model.set_weights(previous.get_weights())
+        with naming_bad_images(recipe.dataset):
+            results[step.tag] = _fit_step(
+                step.settings,
+                step.tag,
+                step.model,
+                teacher,
+                data.train,
+                data.test,
+                step.epochs,
+                step.settings.weight_decay,
+                strategy,
+                log,
+                callbacks,
+            )
+        previous = step.model
+    return previous, results
+
+
+def export(recipe, model, data, dual_head=False):
+    """The trained model as the float32, one-output inference model (raw 0-255 RGB in,
+    logits out) and its top-1 on the test data: ``(model, top1)``."""
+    final = _float32_copy(recipe, model, data.num_classes, dual_head)
+    final.compile(
+        metrics=[tf.keras.metrics.CategoricalAccuracy(name="accuracy")],
+        loss=tf.keras.losses.CategoricalCrossentropy(from_logits=True),
+    )
+    _, top1 = final.evaluate(data.test.data, verbose=0)
+    return final, float(top1)
+
+
+def train(recipe, command=None, log=print, callbacks=()):
+    """Train ``recipe`` (two steps if ``two_step``), evaluate and save it into ``output``;
+    returns ``(model, results)``: the float32 inference model and the results dict.
 
     Rerunning the same recipe into the same folder resumes it from its last completed
     epoch, with the same data order and augmentation an uninterrupted run would have had
@@ -366,62 +520,38 @@ def run(recipe, command=None, log=print, callbacks=()):
     if _check_same_recipe(recipe):
         log(f"{recipe.model}: resuming the run in {recipe.state}")
     strategy = get_strategy(recipe.strategy)
-    data_args = {"image_size": recipe.image_size, "batch_size": recipe.batch_size}
-    def load_train(first_epoch):
-        return load(
-            recipe.dataset, "train", augmentation=recipe.augmentation, limit=recipe.train_limit,
-            seed=recipe.seed, epoch=first_epoch, **data_args,
-        )
-
-    train = load_train(0)
-    test = load(recipe.dataset, "test", limit=recipe.test_limit, **data_args)
-    log(f"{recipe.model}: {train.num_examples} train / {test.num_examples} test images, {train.num_classes} classes")
-    if recipe.mixed_precision:
-        tf.keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    data = load_data(recipe)
+    log(f"{recipe.model}: {data.num_examples} train / {data.test.num_examples} test images, {data.num_classes} classes")
     teacher = None
     if recipe.teacher:
         if not os.path.exists(recipe.teacher):
             raise FileNotFoundError(f"teacher model not found: {recipe.teacher}")
         teacher = load_keras_model(recipe.teacher, unsafe=not recipe.safe_mode)
-    dual_head = recipe.model in DUAL_HEAD_MODELS and teacher is not None
-
-    steps = []
-    with strategy.scope():
-        if recipe.two_step:
-            step1 = _build(recipe, train.num_classes, "activations", dual_head)
-            settings = dataclasses.replace(recipe, **recipe.step1)
-            steps.append(("step1", step1, recipe.step1_epochs, settings))
-        model = _build(recipe, train.num_classes, "binary", dual_head)
-        # Two-step recipes decay weights in step 1 only (ReActNet/BCDNet) unless `step2` says
-        # otherwise; one step decays throughout.
-        settings = recipe
-        if recipe.two_step:
-            settings = dataclasses.replace(recipe, **{"weight_decay": 0.0, **recipe.step2})
-        steps.append(("step2" if recipe.two_step else "train", model, recipe.epochs, settings))
-    results = {"recipe": dataclasses.asdict(recipe), "command": command, "steps": {}}
-    previous = None
-    for tag, step_model, epochs, settings in steps:
-        if previous is not None:
-            step_model.set_weights(previous.get_weights())  # step 2 starts from step 1
-        with naming_bad_images(recipe.dataset):
-            results["steps"][tag] = _fit_step(
-                settings, tag, step_model, teacher, load_train, test, epochs, settings.weight_decay,
-                strategy, log, callbacks,
-            )
-        previous = step_model
-    tf.keras.mixed_precision.set_global_policy("float32")
-    final = _float32_copy(recipe, model, train.num_classes, dual_head)
-    final.compile(metrics=[tf.keras.metrics.CategoricalAccuracy(name="accuracy")], loss=tf.keras.losses.CategoricalCrossentropy(from_logits=True))
-    _, top1 = final.evaluate(test.data, verbose=0)
-    results["top1"] = round(float(top1), 4)
-    results["test_examples"] = test.num_examples
+    # BCDNet's DeiT-style two classifiers (the record's ``dual_head``) when a teacher is given
+    dual_head = zoo.config(recipe.model).dual_head and teacher is not None
+    if recipe.mixed_precision:
+        tf.keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        steps = build(recipe, data.num_classes, dual_head, strategy)
+        model, step_results = fit(recipe, steps, data, teacher, strategy, log, callbacks)
+    finally:
+        tf.keras.mixed_precision.set_global_policy("float32")
+    final, top1 = export(recipe, model, data, dual_head)
+    results = {
+        "recipe": dataclasses.asdict(recipe),
+        "command": command,
+        "steps": step_results,
+        "top1": round(top1, 4),
+        "test_examples": data.test.num_examples,
+    }
     path = os.path.join(recipe.output, "model.keras")
     final.save(path)
     with atomic_output(os.path.join(recipe.output, "results.json"), "w") as handle:
         json.dump(results, handle, indent=2)
-    log(f"{recipe.model}: top-1 {top1:.4f} on {test.num_examples} test images; saved {path}")
-    return results
+    log(f"{recipe.model}: top-1 {top1:.4f} on {data.test.num_examples} test images; saved {path}")
+    return final, results
 
 
-def main_command():
-    return " ".join(["larq-bcd", *sys.argv[1:]])
+def run(recipe, command=None, log=print, callbacks=()):
+    """``train`` for the command line: the results dict only."""
+    return train(recipe, command, log, callbacks)[1]

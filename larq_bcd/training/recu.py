@@ -2,9 +2,9 @@ r"""ReCU's \(\tau\) schedule: the clamp of every ``ReCU`` kernel quantizer loose
 
 import math
 
-import tensorflow as tf
-
 from larq_bcd.quantizers import ReCU
+
+import tensorflow as tf
 
 
 def recu_tau(epoch, epochs, tau_min=0.85, tau_max=0.99):

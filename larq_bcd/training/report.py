@@ -1,12 +1,11 @@
 """Collect training runs into ``zoo/cifar10.md``, an accuracy-curve PNG and the best model.
 
-    python -m larq_bcd.training.report runs/*_cifar10 --output zoo --name cifar10
+    larq-bcd report runs/*_cifar10 --output zoo --name cifar10
 
 Reads each run's ``results.json`` and ``history_*.csv`` (written by ``larq-bcd train``);
 copies the best binary run's ``model.keras`` to ``<output>/<model>_<name>.keras``.
 """
 
-import argparse
 import csv
 import json
 import os
@@ -68,7 +67,7 @@ def write(rows, output, name):
         "Images/s are wall-clock on a 2-core machine that other jobs may have shared: compare rows",
         "trained side by side, not across sessions. The per-image training cost of each model, measured",
         "side by side in one run, is in `benchmarks/train_throughput_32.md`",
-        "(`python -m larq_bcd.training.throughput`).",
+        "(`larq-bcd throughput`).",
         "",
         "| model | binary? | width | top-1 | epochs | test top-1 per epoch (%) | wall time (min) | train images/s | command |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -79,13 +78,86 @@ def write(rows, output, name):
             f"{r['top1']:.2%} | {r['epochs']} | {' '.join(f'{100 * a:.1f}' for a in r['curve'][1])} | {r['minutes']} | "
             f"{', '.join(str(v) for v in r['images_per_second'])} | `{r['command']}` |"
         )
-    lines += ["", f"Test set: {rows[0]['test_examples'] if rows else 0} images.", "", f"![validation accuracy per epoch]({name}_curves.png)", ""]
-    lines.append("Made by `python -m larq_bcd.training.report " + " ".join(r["run"] for r in rows) + f" --output {output} --name {name}`.")
+    lines += [
+        "",
+        f"Test set: {rows[0]['test_examples'] if rows else 0} images.",
+        "",
+        f"![validation accuracy per epoch]({name}_curves.png)",
+        "",
+    ]
+    lines.append("Made by `larq-bcd report " + " ".join(r["run"] for r in rows) + f" --output {output} --name {name}`.")
     if best:
         target = os.path.join(output, f"{best['model']}_{name}.keras")
         shutil.copyfile(os.path.join(best["run"], "model.keras"), target + ".tmp")
         os.replace(target + ".tmp", target)
-        lines += ["", f"Best binary model: `{os.path.basename(target)}` ({best['top1']:.2%}); it takes raw 0-255 RGB 32x32 images and outputs logits."]
+        lines += [
+            "",
+            f"Best binary model: `{os.path.basename(target)}` ({best['top1']:.2%}); it takes raw 0-255 RGB 32x32 images and outputs logits.",
+        ]
+    with atomic_output(os.path.join(output, f"{name}.md"), "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    _plot(rows, os.path.join(output, f"{name}_curves.png"))
+
+
+def progress(states):
+    """Runs still under way, from their state folders (``state_dir``: ``recipe.json`` and
+    ``history_*.csv``): model, epochs reached of the recipe's, test top-1 per epoch."""
+    from larq_bcd import zoo
+
+    rows = []
+    for state in states:
+        recipe_path = os.path.join(state, "recipe.json")
+        if not os.path.exists(recipe_path):
+            raise FileNotFoundError(f"{state}: no recipe.json (not the state folder of a run)")
+        with open(recipe_path) as handle:
+            recipe = json.load(handle)
+        epochs, accuracy = _curve(state)
+        seconds = 0.0
+        for tag in ("step1", "step2", "train"):
+            path = os.path.join(state, f"history_{tag}.csv")
+            if os.path.exists(path):
+                with open(path) as handle:
+                    seconds += sum(float(row.get("seconds") or 0.0) for row in csv.DictReader(handle))
+        paper = zoo.config(recipe["model"]).paper
+        rows.append(
+            {
+                "run": state,
+                "model": recipe["model"],
+                "planned_epochs": recipe["epochs"] + (recipe.get("step1_epochs", 0) if recipe.get("two_step") else 0),
+                "curve": (epochs, accuracy),
+                "hours": round(seconds / 3600, 2),
+                "paper_top1": paper.top1 if paper else None,
+            }
+        )
+    return rows
+
+
+def write_progress(rows, output, name, command):
+    """``<name>.md`` and ``<name>_curves.png``: runs under way compared at the longest budget
+    they all reached (equal epochs), beside the papers' final numbers."""
+    budget = min((len(r["curve"][1]) for r in rows), default=0)
+    lines = [
+        f"# {name}: runs under way, compared at an equal budget",
+        "",
+        f"Every run has trained at least **{budget} epochs**; the table compares them there (test",
+        "top-1 on the 10,000 test images after that epoch), beside how far each got and the paper's",
+        "number after its full schedule. Early in a long cosine schedule the learning rate is still",
+        "near its peak: these are not final accuracies and the ranking may change.",
+        "",
+        f"| model | epochs reached / planned | top-1 at epoch {budget} | best so far | last | training hours | paper (full schedule) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        accuracy = r["curve"][1]
+        at_budget = f"{100 * accuracy[budget - 1]:.2f}%" if budget else "–"
+        best = f"{100 * max(accuracy):.2f}%" if accuracy else "–"
+        last = f"{100 * accuracy[-1]:.2f}%" if accuracy else "–"
+        paper = f"{r['paper_top1']}%" if r["paper_top1"] is not None else "–"
+        lines.append(
+            f"| {r['model']} | {len(accuracy)} / {r['planned_epochs']} | {at_budget} | {best} | {last} | "
+            f"{r['hours']} | {paper} |"
+        )
+    lines += ["", f"![test top-1 per epoch]({name}_curves.png)", "", f"Made by `{command}`."]
     with atomic_output(os.path.join(output, f"{name}.md"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
     _plot(rows, os.path.join(output, f"{name}_curves.png"))
@@ -100,8 +172,9 @@ def _plot(rows, path):
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for r in rows:
         epochs, accuracy = r["curve"]
-        label = r["model"] + (" (float twin)" if r["float_twin"] else "")
-        ax.plot(epochs, accuracy, marker="o", linestyle="--" if r["float_twin"] else "-", label=label)
+        twin = r.get("float_twin", False)
+        label = r["model"] + (" (float twin)" if twin else "")
+        ax.plot(epochs, accuracy, marker="o", linestyle="--" if twin else "-", label=label)
     ax.set_xlabel("epoch")
     ax.set_ylabel("test top-1")
     ax.grid(alpha=0.3)
@@ -112,18 +185,7 @@ def _plot(rows, path):
     plt.close(fig)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("runs", nargs="+")
-    parser.add_argument("--output", default="zoo")
-    parser.add_argument("--name", default="cifar10")
-    args = parser.parse_args(argv)
-    rows = collect(args.runs)
-    if not rows:
-        raise SystemExit("report: no finished run among " + " ".join(args.runs))
-    write(rows, args.output, args.name)
-    print(f"wrote {os.path.join(args.output, args.name + '.md')}")
-
-
 if __name__ == "__main__":
-    main()
+    from larq_bcd.cli import module_main
+
+    module_main("report")

@@ -2,9 +2,9 @@
 
 import math
 
-import tensorflow as tf
-
 from larq_bcd._utils import choice, register
+
+import tensorflow as tf
 
 
 @register
@@ -27,16 +27,12 @@ class WarmupDecay(tf.keras.optimizers.schedules.LearningRateSchedule):
         self.initial = self.peak / 4 if initial is None else float(initial)
         self.decay = choice("decay", decay, {"cosine", "linear"})
         if self.total_steps <= self.warmup_steps:
-            raise ValueError(
-                f"`total_steps` ({total_steps}) must exceed `warmup_steps` ({warmup_steps})."
-            )
+            raise ValueError(f"`total_steps` ({total_steps}) must exceed `warmup_steps` ({warmup_steps}).")
 
     def __call__(self, step):
         step = tf.cast(step, tf.float32)
         warm = self.initial + (self.peak - self.initial) * step / max(self.warmup_steps, 1)
-        u = tf.clip_by_value(
-            (step - self.warmup_steps) / (self.total_steps - self.warmup_steps), 0.0, 1.0
-        )
+        u = tf.clip_by_value((step - self.warmup_steps) / (self.total_steps - self.warmup_steps), 0.0, 1.0)
         factor = 0.5 * (1 + tf.cos(math.pi * u)) if self.decay == "cosine" else 1.0 - u
         return tf.where(step < self.warmup_steps, warm, self.peak * factor)
 

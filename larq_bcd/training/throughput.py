@@ -1,7 +1,7 @@
 """Training throughput (images/s) of zoo models, side by side, with ratios to the first.
 
-    python -m larq_bcd.training.throughput reactnet_a bcdnet_a bcdnet_b reactnet_a:float \
-        --width 0.25 --output zoo/benchmarks
+    larq-bcd throughput reactnet_a bcdnet_a bcdnet_b reactnet_a:float \
+        --width-multiplier 0.25 --output zoo/benchmarks
 
 Each model trains on one fixed batch of random 0-255 images (the input pipeline is not
 timed). The models run interleaved, ``steps`` training steps of each per round, so that the
@@ -10,21 +10,16 @@ load of a shared machine hits them alike: compare the ratios, not the absolute n
 real-weight) twin. Writes ``train_throughput_<size>.{json,md,png}`` in ``--output``.
 """
 
-import argparse
-import json
-import os
-import sys
 import time
 
-import numpy as np
-
 import larq_bcd  # noqa: F401  (tf-keras before TensorFlow)
-import tensorflow as tf
-
 from larq_bcd import zoo
-from larq_bcd._utils import atomic_output
+from larq_bcd._utils import atomic_output, write_report
+from larq_bcd.training.recipe import Recipe, build_model
+from larq_bcd.zoo.blocks import QUANTIZATIONS
 
-QUANTIZATIONS = ("binary", "activations", "float")
+import numpy as np
+import tensorflow as tf
 
 
 def parse_model(spec):
@@ -38,13 +33,12 @@ def parse_model(spec):
     return name, quantization
 
 
-def _trainer(name, quantization, image_size, width, batch_size, seed):
-    kwargs = dict(input_shape=(image_size, image_size, 3), num_classes=10, classifier_activation=None)
-    if name not in zoo.CIFAR_MODELS:  # the CIFAR papers' models have their published widths
-        kwargs["width_multiplier"] = width
-    if quantization != "binary":
-        kwargs["quantization"] = quantization
-    model = zoo.get(name, **kwargs)
+def _trainer(name, quantization, image_size, width_multiplier, batch_size, seed):
+    model_args = {}
+    if not zoo.config(name).cifar_only:  # the CIFAR papers' models have their published widths
+        model_args["width_multiplier"] = width_multiplier
+    recipe = Recipe(model=name, model_args=model_args, image_size=image_size, batch_size=batch_size)
+    model = build_model(recipe, num_classes=10, quantization=quantization)
     model.compile(
         optimizer=tf.keras.optimizers.Adam(1e-3),
         loss=tf.keras.losses.CategoricalCrossentropy(from_logits=True),
@@ -55,12 +49,12 @@ def _trainer(name, quantization, image_size, width, batch_size, seed):
     return model, x, y
 
 
-def measure(models, *, image_size=32, width=0.25, batch_size=128, steps=4, rounds=5, warmup=2, seed=0):
+def measure(models, *, image_size=32, width_multiplier=0.25, batch_size=128, steps=4, rounds=5, warmup=2, seed=0):
     """Images/s of one training step of each model spec, interleaved; a list of dicts."""
     if not models:
         raise ValueError("give at least one model")
     parsed = [parse_model(spec) for spec in models]  # every name checked before any build
-    trainers = [_trainer(*p, image_size, width, batch_size, seed) for p in parsed]
+    trainers = [_trainer(*p, image_size, width_multiplier, batch_size, seed) for p in parsed]
     seconds = [[] for _ in models]
     for round_ in range(rounds + 1):
         for i, (model, x, y) in enumerate(trainers):
@@ -83,7 +77,7 @@ def measure(models, *, image_size=32, width=0.25, batch_size=128, steps=4, round
                 "p10": float(np.percentile(per_second, 10)),
                 "p90": float(np.percentile(per_second, 90)),
                 "image_size": image_size,
-                "width": width,
+                "width": width_multiplier,
                 "batch_size": batch_size,
                 "steps": steps,
                 "rounds": rounds,
@@ -127,7 +121,9 @@ def plot(results, path):
     fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(names) + 3), 4.5))
     ax.bar(names, median, yerr=error, capsize=3, color="tab:green")
     ax.set_ylabel("training images/s (median, p10-p90)")
-    ax.set_title(f"Training throughput, {results[0]['image_size']}x{results[0]['image_size']}, width {results[0]['width']}")
+    ax.set_title(
+        f"Training throughput, {results[0]['image_size']}x{results[0]['image_size']}, width {results[0]['width']}"
+    )
     ax.tick_params(axis="x", rotation=45)
     for label in ax.get_xticklabels():
         label.set_ha("right")
@@ -139,42 +135,16 @@ def plot(results, path):
 
 def write(results, output, command=""):
     """``train_throughput_<size>``.json, .md and .png in ``output``; returns their paths."""
-    stem = os.path.join(output, f"train_throughput_{results[0]['image_size']}")
-    paths = [f"{stem}.{ext}" for ext in ("json", "md", "png")]
-    with atomic_output(paths[0], "w") as handle:
-        json.dump({"command": command, "results": results}, handle, indent=2)
-    with atomic_output(paths[1], "w") as handle:
-        handle.write(markdown(results, command))
-    plot(results, paths[2])
-    return paths
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m larq_bcd.training.throughput", description=__doc__.split("\n")[0])
-    parser.add_argument("models", nargs="+", help="zoo names, optionally name:float or name:activations; the first is the reference")
-    parser.add_argument("--output", required=True, help="folder for train_throughput_<size>.{json,md,png}")
-    parser.add_argument("--image-size", type=int, default=32)
-    parser.add_argument("--width", type=float, default=0.25, help="width_multiplier of every model")
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=4, help="training steps per model per round")
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args(argv)
-    try:
-        results = measure(
-            args.models,
-            image_size=args.image_size,
-            width=args.width,
-            batch_size=args.batch_size,
-            steps=args.steps,
-            rounds=args.rounds,
-        )
-    except ValueError as error:
-        parser.exit(2, f"error: {error}\n")
-    command = " ".join(["python -m larq_bcd.training.throughput", *(argv if argv is not None else sys.argv[1:])])
-    for path in write(results, args.output, command):
-        print(f"wrote {path}")
-    print(markdown(results, command))
+    return write_report(
+        output,
+        f"train_throughput_{results[0]['image_size']}",
+        {"command": command, "results": results},
+        markdown(results, command),
+        lambda path: plot(results, path),
+    )
 
 
 if __name__ == "__main__":
-    main()
+    from larq_bcd.cli import module_main
+
+    module_main("throughput")

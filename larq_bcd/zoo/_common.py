@@ -3,12 +3,12 @@ the classifier heads, and weight loading."""
 
 import os
 
-import tensorflow as tf
-
 from larq_bcd._utils import positive_int
-from larq_bcd.checkpoints.official import is_torch_checkpoint, load_official
-from larq_bcd.layers.block import batch_norm
-from larq_bcd.layers.rep import ChannelReplicate
+from larq_bcd.checkpoints import torch_pickle
+from larq_bcd.layers import ChannelReplicate
+from larq_bcd.zoo.blocks import batch_norm
+
+import tensorflow as tf
 
 #: ImageNet statistics of 0-255 RGB images: zoo models take raw images by default.
 MEAN_RGB = (0.485 * 255, 0.456 * 255, 0.406 * 255)
@@ -37,9 +37,7 @@ def image_input(model_name, input_shape, input_tensor, default_size=224):
         raise ValueError(f"{model_name}: `input_shape` must be (height, width, 3), got {input_shape}.")
     height, width, channels = input_shape
     if height != width or height is None:
-        raise ValueError(
-            f"{model_name}: needs a square input of static size, got {height}x{width}."
-        )
+        raise ValueError(f"{model_name}: needs a square input of static size, got {height}x{width}.")
     if channels != 3:
         raise ValueError(f"{model_name}: needs 3 (RGB) input channels, got {channels}.")
     stride = downsampling(height)
@@ -59,9 +57,7 @@ def preprocess(x, include_preprocessing):
     """Normalise raw 0-255 RGB inside the model (``include_preprocessing=True``)."""
     if not include_preprocessing:
         return x
-    return tf.keras.layers.Normalization(
-        mean=MEAN_RGB, variance=[s**2 for s in STD_RGB], name="normalize"
-    )(x)
+    return tf.keras.layers.Normalization(mean=MEAN_RGB, variance=[s**2 for s in STD_RGB], name="normalize")(x)
 
 
 def stem(x, filters, strides, beta=1, official=False):
@@ -73,9 +69,7 @@ def stem(x, filters, strides, beta=1, official=False):
     if official:
         x = torch_padded_conv(x, filters, 3, strides, "stem")
     else:
-        x = tf.keras.layers.Conv2D(
-            filters, 3, strides=strides, padding="same", use_bias=False, name="stem_conv"
-        )(x)
+        x = tf.keras.layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False, name="stem_conv")(x)
     x = batch_norm("stem_bn")(x)
     if beta > 1:
         x = ChannelReplicate(beta, name="stem_replicate")(x)
@@ -154,7 +148,7 @@ def fold_dual_head(model, classifier_activation="softmax"):
 def official_weights(name, weights, official):
     """``(weights, official)``: an official PyTorch checkpoint as ``weights`` implies the
     official mode (PyTorch's padding), which it needs to compute the same function."""
-    if is_torch_checkpoint(weights):
+    if torch_pickle.is_torch_checkpoint(weights):
         if not os.path.exists(weights):
             raise FileNotFoundError(f"{name}: checkpoint not found: {weights}")
         return weights, True
@@ -167,7 +161,9 @@ def finish(inputs, outputs, name, weights, input_tensor):
     if input_tensor is not None:
         inputs = tf.keras.utils.get_source_inputs(input_tensor)
     model = tf.keras.Model(inputs, outputs, name=name)
-    if is_torch_checkpoint(weights):
+    if torch_pickle.is_torch_checkpoint(weights):
+        from larq_bcd.checkpoints.official import load_official  # it reads the zoo's registry
+
         return load_official(model, weights)
     if weights is not None:
         if weights == "imagenet":

@@ -1,12 +1,11 @@
 """DyBinaryCCT: a binary Compact Convolutional Transformer with DySign (Zhang et al. 2022)."""
 
-import tensorflow as tf
-
 from larq_bcd._utils import choice
-from larq_bcd.layers import LearnableBias, RPReLU, TokenWiseBinaryMLP
-from larq_bcd.layers.attention import PositionalEmbedding, SequencePooling, TokenAttention
-from larq_bcd.quantizers import DySign
+from larq_bcd.layers import PositionalEmbedding, RPReLU, SequencePooling, TokenAttention
 from larq_bcd.zoo import _common
+from larq_bcd.zoo.blocks import BinaryOptions, binary_conv, sign_threshold
+
+import tensorflow as tf
 
 #: CCT-7/3x1 (32x32) and CCT-14/7x2 (224x224): layers, heads, dim, MLP ratio, tokenizer
 #: conv layers and kernel (SHI-Labs/Compact-Transformers, src/cct.py).
@@ -16,17 +15,13 @@ CONFIGS = {
 }
 
 
-def _binary_projection(x, filters, threshold, reduction, name):
-    """A token-wise binary MLP whose sign threshold is DySign's (or a static bias)."""
-    if threshold == "dysign":
-        quantizer = DySign(reduction, name=f"{name}_dysign")
-    else:
-        x = LearnableBias(name=f"{name}_sign_bias")(x)
-        quantizer = "approx_sign"
-    return TokenWiseBinaryMLP(filters, input_quantizer=quantizer, name=name)(x)
+def _binary_projection(x, filters, options, name):
+    """A token-wise binary MLP (``{name}_conv``) whose sign threshold is DySign's (or a bias)."""
+    a, _ = sign_threshold(x, options, filters, name)
+    return binary_conv(a, options, filters, 1, 1, name, token_wise=True)
 
 
-def DyBinaryCCT(
+def binary_cct(
     *,
     input_shape=None,
     input_tensor=None,
@@ -37,7 +32,7 @@ def DyBinaryCCT(
     classifier_activation="softmax",
     config=None,
     threshold="dysign",
-    reduction=16,
+    reduction=None,
     name="dy_binary_cct",
 ):
     """DyBinaryCCT: CCT with every linear map of its transformer binary and DySign thresholds.
@@ -57,7 +52,7 @@ def DyBinaryCCT(
     inputs, size = _common.image_input(name, input_shape, input_tensor)
     config = config or ("cct_7_3x1" if size < _common.SMALL_INPUT else "cct_14_7x2")
     cfg = CONFIGS[choice("config", config, set(CONFIGS))]
-    threshold = choice("threshold", threshold, {"dysign", "bias"})
+    options = BinaryOptions(threshold=choice("threshold", threshold, {"dysign", "bias"}), reduction=reduction)
     dim = cfg["dim"]
 
     x = _common.preprocess(inputs, include_preprocessing)
@@ -78,14 +73,14 @@ def DyBinaryCCT(
     for i in range(1, cfg["num_layers"] + 1):
         n = f"layer{i}"
         h = tf.keras.layers.LayerNormalization(epsilon=1e-5, name=f"{n}_attn_norm")(x)
-        q, k, v = (_binary_projection(h, dim, threshold, reduction, f"{n}_{p}") for p in "qkv")
+        q, k, v = (_binary_projection(h, dim, options, f"{n}_{p}") for p in "qkv")
         a = TokenAttention(cfg["num_heads"], name=f"{n}_attention")([q, k, v])
-        a = _binary_projection(a, dim, threshold, reduction, f"{n}_proj")
+        a = _binary_projection(a, dim, options, f"{n}_proj")
         x = tf.keras.layers.Add(name=f"{n}_attn_add")([x, a])
         h = tf.keras.layers.LayerNormalization(epsilon=1e-5, name=f"{n}_mlp_norm")(x)
-        h = _binary_projection(h, dim * cfg["mlp_ratio"], threshold, reduction, f"{n}_fc1")
+        h = _binary_projection(h, dim * cfg["mlp_ratio"], options, f"{n}_fc1")
         h = RPReLU(name=f"{n}_fc1_rprelu")(h)
-        h = _binary_projection(h, dim, threshold, reduction, f"{n}_fc2")
+        h = _binary_projection(h, dim, options, f"{n}_fc2")
         x = tf.keras.layers.Add(name=f"{n}_mlp_add")([x, h])
 
     x = tf.keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
@@ -93,7 +88,5 @@ def DyBinaryCCT(
         x = SequencePooling(name="sequence_pool")(x)
         x = tf.keras.layers.Dense(num_classes, name="fc")(x)
         if classifier_activation:
-            x = tf.keras.layers.Activation(
-                classifier_activation, dtype="float32", name="predictions"
-            )(x)
+            x = tf.keras.layers.Activation(classifier_activation, dtype="float32", name="predictions")(x)
     return _common.finish(inputs, x, name, weights, input_tensor)

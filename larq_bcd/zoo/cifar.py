@@ -18,40 +18,19 @@ all \(\beta C\) features (as Rep-ReActNet-A's does); the ES model's reads the fi
 (as ES-ReActNet-A's does), so its float classifier equals the base model's.
 """
 
-import tensorflow as tf
-
 from larq_bcd._utils import choice, positive_int
-from larq_bcd.layers.activations import HardTanh
-from larq_bcd.layers.binary_conv import BinaryConv2D
-from larq_bcd.layers.block import QUANTIZATION, batch_norm
-from larq_bcd.layers.rep import ChannelReplicate, RepConv
-from larq_bcd.layers.shortcut import ZeroPadChannels
+from larq_bcd.layers import BinaryConv2D, ChannelReplicate, HardTanh, RepConv, ZeroPadChannels
 from larq_bcd.quantizers import ReCU
 from larq_bcd.zoo import _common
+from larq_bcd.zoo.blocks import QUANTIZATIONS, batch_norm
+
+import tensorflow as tf
 
 #: ResNet-20's stages (He et al. 2016, CIFAR): three stages of three basic blocks.
 RESNET20_STAGES = ((16, 1), (32, 2), (64, 2))
 RESNET20_BLOCKS_PER_STAGE = 3
 #: VGG-Small's convs (width, max-pool after it), after the real-valued 128-channel conv0.
 VGG_SMALL_CONVS = ((128, True), (256, False), (256, True), (512, False), (512, True))
-
-_CIFAR_DOC = """
-    Args (keyword-only):
-        input_shape: (height, width, 3), square; default (32, 32, 3).
-        input_tensor: optional Keras tensor to use as the image input.
-        num_classes: classes of the classifier (10).
-        include_top: add the classifier (True).
-        weights: None or the path of weights to load.
-        include_preprocessing: normalise raw 0-255 RGB inside the model (True), with the
-            ImageNet mean and std that ReCU's CIFAR code uses.
-        classifier_activation: activation of the classifier ("softmax"; None gives logits).
-        quantization: "binary" (1w1a), "activations" (binary activations, real weights) or
-            "float" (the float twin: no sign, real weights).
-        pad_values: value the binarised input is padded with: 0.0 (the official code,
-            LCE's zero-padding correction) or 1.0 (LCE's fastest padding).
-        recu_tau: ReCU's initial \\(\\tau\\) (``ReCUTauSchedule`` moves it in training).
-        name: the model's name.
-"""
 
 
 def _binary_conv(x, filters, strides, name, *, beta, quantization, pad_values, tau):
@@ -69,18 +48,9 @@ def _binary_conv(x, filters, strides, name, *, beta, quantization, pad_values, t
     return BinaryConv2D(filters, 3, **args)(x)
 
 
-def _check(name, quantization, beta, pad_values):
-    choice("quantization", quantization, QUANTIZATION)
-    positive_int("beta", beta)
-    if pad_values not in (0, 1):
-        raise ValueError(f"{name}: `pad_values` must be 0.0 or 1.0, got {pad_values!r}.")
-
-
-def _cifar_model(
-    name,
-    trunk,
-    head,
+def cifar_model(
     *,
+    architecture="resnet20",
     input_shape=None,
     input_tensor=None,
     num_classes=10,
@@ -92,15 +62,45 @@ def _cifar_model(
     pad_values=0.0,
     recu_tau=0.85,
     beta=1,
-    es_head=False,
+    tau=1,
+    name=None,
 ):
-    """Input, ``trunk(x, conv_args, beta)``, then ``head(x, es_head)`` and the classifier."""
-    _check(name, quantization, beta, pad_values)
+    r"""A 1w1a CIFAR-10 model of ReCU: ResNet-20 or VGG-Small, with RepTran or expand-shrink.
+
+    Args (keyword-only):
+        architecture: "resnet20" (``RESNET20_STAGES``) or "vgg_small" (``VGG_SMALL_CONVS``).
+        input_shape: (height, width, 3), square; default (32, 32, 3).
+        input_tensor: optional Keras tensor to use as the image input.
+        num_classes: classes of the classifier (10).
+        include_top: add the classifier (True).
+        weights: None or the path of weights to load.
+        include_preprocessing: normalise raw 0-255 RGB inside the model (True), with the
+            ImageNet mean and std that ReCU's CIFAR code uses.
+        classifier_activation: activation of the classifier ("softmax"; None gives logits).
+        quantization: "binary" (1w1a), "activations" (binary activations, real weights) or
+            "float" (the float twin: no sign, real weights).
+        pad_values: value the binarised input is padded with: 0.0 (the official code,
+            LCE's zero-padding correction) or 1.0 (LCE's fastest padding).
+        recu_tau: ReCU's initial \(\tau\) (``ReCUTauSchedule`` moves it in training).
+        beta: RepBNN's replication \(\beta\); the classifier reads all \(\beta C\) features.
+        tau: ES-BNN's expansion \(\tau\) on \(\tau\)-wide tensors; the classifier reads
+            the first \(C\) features (the base model's classifier).
+        name: the model's name (default: ``architecture``).
+    """
+    name = name or architecture
+    trunk, head = ARCHITECTURES[choice("architecture", architecture, set(ARCHITECTURES))]
+    choice("quantization", quantization, set(QUANTIZATIONS))
+    beta, tau = positive_int("beta", beta), positive_int("tau", tau)
+    if beta > 1 and tau > 1:
+        raise ValueError(f"{name}: RepTran (`beta`) and expand-shrink (`tau`) are alternatives; set one.")
+    if pad_values not in (0, 1):
+        raise ValueError(f"{name}: `pad_values` must be 0.0 or 1.0, got {pad_values!r}.")
+    width = max(beta, tau)
     inputs, _ = _common.image_input(name, input_shape, input_tensor, default_size=32)
-    conv = {"beta": beta, "quantization": quantization, "pad_values": float(pad_values), "tau": recu_tau}
-    x = trunk(_common.preprocess(inputs, include_preprocessing), conv, beta)
+    conv = {"beta": width, "quantization": quantization, "pad_values": float(pad_values), "tau": recu_tau}
+    x = trunk(_common.preprocess(inputs, include_preprocessing), conv, width)
     if include_top:
-        x = _classifier(head(x, es_head), num_classes, classifier_activation)
+        x = _classifier(head(x, es_head=tau > 1), num_classes, classifier_activation)
     return _common.finish(inputs, x, name, weights, input_tensor)
 
 
@@ -124,14 +124,10 @@ def _resnet20_trunk(x, conv, beta):
             if strides != 1 or x.shape[-1] != width * beta:
                 shortcut = tf.keras.layers.AveragePooling2D(2, name=f"{prefix}_pool")(x)
                 shortcut = ZeroPadChannels(width * beta, name=f"{prefix}_pad")(shortcut)
-            x = HardTanh(name=f"{prefix}_hardtanh1")(
-                tf.keras.layers.Add(name=f"{prefix}_add1")([y, shortcut])
-            )
+            x = HardTanh(name=f"{prefix}_hardtanh1")(tf.keras.layers.Add(name=f"{prefix}_add1")([y, shortcut]))
             y = _binary_conv(x, width, 1, f"{prefix}_conv2", **conv)
             y = batch_norm(f"{prefix}_bn2")(y)
-            x = HardTanh(name=f"{prefix}_hardtanh2")(
-                tf.keras.layers.Add(name=f"{prefix}_add2")([y, x])
-            )
+            x = HardTanh(name=f"{prefix}_hardtanh2")(tf.keras.layers.Add(name=f"{prefix}_add2")([y, x]))
     return x
 
 
@@ -160,16 +156,6 @@ def _vgg_small_head(x, es_head):
     return tf.keras.layers.Flatten(name="flatten")(x)
 
 
-def resnet20(name, **kwargs):
-    """The 1w1a ResNet-20's graph (``beta`` > 1: RepTran; ``es_head``: ES-BNN's classifier)."""
-    return _cifar_model(name, _resnet20_trunk, _resnet20_head, **kwargs)
-
-
-def vgg_small(name, **kwargs):
-    """VGG-Small's graph (``beta`` > 1: RepTran; ``es_head``: ES-BNN's classifier)."""
-    return _cifar_model(name, _vgg_small_trunk, _vgg_small_head, **kwargs)
-
-
 def _classifier(x, num_classes, classifier_activation):
     positive_int("num_classes", num_classes)
     x = tf.keras.layers.Dense(num_classes, name="fc")(x)
@@ -178,53 +164,7 @@ def _classifier(x, num_classes, classifier_activation):
     return x
 
 
-def ResNet20(*, name="resnet20", **kwargs):
-    """ReCU's 1w1a ResNet-20 for CIFAR-10 (Xu et al., ICCV 2021): 87.5% (ReCU's README).
-
-    Stem conv 3x3 (16, real) + BN + hardtanh; three stages (16, 32, 64 channels, strides
-    1, 2, 2) of three basic blocks, each two binary 3x3 convs with a shortcut around each;
-    the downsampling shortcut is 2x2 average pooling plus zero channels (option A); global
-    average pooling, BN and a real-valued classifier. 18 binary convs.
-    """
-    return resnet20(name, **kwargs)
-
-
-def RepResNet20(*, beta=2, name="rep_resnet20", **kwargs):
-    r"""Rep-ReCU-ResNet-20 (RepBNN, Shi et al. 2022): ResNet-20 on \(\beta\)-replicated
-    channels, 88.97% on CIFAR-10 in the paper (ReCU's recipe; beta=2). Binary parameters and
-    MACs equal ResNet-20's; BN, hardtanh and the classifier's input are \(\beta\) times wider.
-    """
-    return resnet20(name, beta=beta, **kwargs)
-
-
-def ESResNet20(*, tau=2, name="es_resnet20", **kwargs):
-    r"""ES-ReCU-ResNet-20 (ES-BNN, Shi et al. 2025): expand-shrink (\(\tau\)) on every binary
-    conv of ResNet-20 on \(\tau\)-wide tensors; the classifier reads the first 64 channels.
-
-    ``tau`` is ES-BNN's expansion factor; ReCU's clamp parameter is ``recu_tau``.
-    """
-    return resnet20(name, beta=positive_int("tau", tau), es_head=True, **kwargs)
-
-
-def VGGSmall(*, name="vgg_small", **kwargs):
-    """ReCU's 1w1a VGG-Small for CIFAR-10: 92.2% (ReCU's README).
-
-    conv0 3x3 (128, real) + BN + hardtanh; five binary 3x3 convs (128, 256, 256, 512, 512),
-    each followed by [2x2 max-pool after the 1st, 3rd and 5th] BN and hardtanh; a
-    real-valued classifier on the flattened 4x4x512 map.
-    """
-    return vgg_small(name, **kwargs)
-
-
-def RepVGGSmall(*, beta=2, name="rep_vgg_small", **kwargs):
-    r"""VGG-Small with RepTran (\(\beta\)): same binary parameters, \(\beta\)-wide tensors."""
-    return vgg_small(name, beta=beta, **kwargs)
-
-
-def ESVGGSmall(*, tau=2, name="es_vgg_small", **kwargs):
-    r"""VGG-Small with expand-shrink (\(\tau\)); the classifier reads the first 512 channels."""
-    return vgg_small(name, beta=positive_int("tau", tau), es_head=True, **kwargs)
-
-
-for _builder in (ResNet20, RepResNet20, ESResNet20, VGGSmall, RepVGGSmall, ESVGGSmall):
-    _builder.__doc__ += _CIFAR_DOC
+ARCHITECTURES = {
+    "resnet20": (_resnet20_trunk, _resnet20_head),
+    "vgg_small": (_vgg_small_trunk, _vgg_small_head),
+}

@@ -1,6 +1,6 @@
 """Measure every zoo model and write the table of ``zoo/models.md`` (and ``models.json``).
 
-    python -m larq_bcd.zoo.table --output zoo [--sizes 224 32] [--models bcdnet_a ...]
+    larq-bcd table --output zoo [--image-size 224 32] [--models bcdnet_a ...]
 
 For each model and input size: binary and float MACs (larq's count on the Keras model and
 ours on the converted flatbuffer), parameters, the .tflite size and the share of MACs that
@@ -8,34 +8,22 @@ run in LceBconv2d, beside the papers' reported ImageNet numbers. Weights are ran
 do not depend on them.
 """
 
-import argparse
+import dataclasses
 import json
-import os
 import time
 
 import larq_bcd  # noqa: F401  (tf-keras before TensorFlow)
 from larq_bcd import convert, zoo
-from larq_bcd._utils import atomic_output
+from larq_bcd._utils import write_report
 from larq_bcd.zoo.costs import costs
 
-#: The papers' ImageNet numbers: top-1 (%), BOPs, FLOPs (see shared reference notes).
-PAPER = {
-    "reactnet_a": {"top1": 69.4, "bops": 4.82e9, "flops": 0.31e8},
-    "bcdnet_a": {"top1": 71.8, "bops": 4.82e9, "flops": 0.32e8},
-    "bcdnet_b": {"top1": 72.3, "bops": 4.82e9, "flops": 0.34e8},
-    "dybcnn_reactnet_a": {"top1": 71.2},
-    "rep_reactnet_a": {"top1": 71.342},
-    "es_reactnet_a": {},
-    "reactnet_resnet18": {"top1": 65.5},
-    "bcdnet_a_resnet18": {"top1": 66.9},
-    "bcdnet_b_resnet18": {"top1": 67.9},
-    "dybcnn_resnet18": {"top1": 67.4},
-    "dy_binary_cct": {"top1": 56.1},
-    # CIFAR-10 (ReCU's README; RepBNN's paper for the Rep model)
-    "resnet20": {"top1": 87.5},
-    "rep_resnet20": {"top1": 88.97},
-    "vgg_small": {"top1": 92.2},
-}
+
+def paper(name):
+    """The paper's reported numbers of zoo model ``name`` (its registry record), as a dict."""
+    record = zoo.config(name).paper
+    if record is None:
+        return {}
+    return {k: v for k, v in dataclasses.asdict(record).items() if v is not None}
 
 
 def measure(name, size):
@@ -55,7 +43,7 @@ def measure(name, size):
         "tflite_bytes": report.size_bytes,
         "lce_bconv2d": report.ops.get("LceBconv2d", 0),
         "convert_seconds": round(time.time() - start, 1),
-        "paper": PAPER.get(name, {}),
+        "paper": paper(name),
     }
 
 
@@ -81,40 +69,28 @@ def markdown(rows, command):
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", default="zoo")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[224, 32])
-    parser.add_argument("--models", nargs="+", default=zoo.available())
-    parser.add_argument("--name", default="models", help="file stem of the results (models.md/.json)")
-    parser.add_argument(
-        "--resume", help="the output of an interrupted run: its printed rows are kept, not remeasured"
-    )
-    args = parser.parse_args(argv)
+def run(models, sizes, output, name="models", command="", resume=None, log=print):
+    """Measure ``models`` at each of ``sizes`` and write ``<name>.json`` and ``<name>.md`` in
+    ``output``; returns their paths. ``resume``: the printed output of an interrupted run,
+    whose rows (JSON lines) are kept, not remeasured."""
     done = {}
-    if args.resume:
-        with open(args.resume) as handle:
+    if resume:
+        with open(resume) as handle:
             for line in handle:
                 if line.startswith('{"model"'):
                     row = json.loads(line)
                     done[(row["model"], row["input"])] = row
-    command = "python -m larq_bcd.zoo.table " + " ".join(
-        ["--output", args.output, "--sizes", *map(str, args.sizes)]
-        + (["--models", *args.models] if args.models != zoo.available() else [])
-        + (["--name", args.name] if args.name != "models" else [])
-    )
     rows = []
-    for size in args.sizes:
-        for name in args.models:
-            if size >= 128 and name in zoo.CIFAR_MODELS:
+    for size in sizes:
+        for model in models:
+            if size >= 128 and zoo.config(model).cifar_only:
                 continue  # CIFAR-only models have no ImageNet layout
-            rows.append(done.get((name, size)) or measure(name, size))
-            print(json.dumps(rows[-1]), flush=True)
-    with atomic_output(os.path.join(args.output, f"{args.name}.json"), "w") as handle:
-        json.dump({"command": command, "rows": rows}, handle, indent=2)
-    with atomic_output(os.path.join(args.output, f"{args.name}.md"), "w") as handle:
-        handle.write(markdown(rows, command))
+            rows.append(done.get((model, size)) or measure(model, size))
+            log(json.dumps(rows[-1]))
+    return write_report(output, name, {"command": command, "rows": rows}, markdown(rows, command))
 
 
 if __name__ == "__main__":
-    main()
+    from larq_bcd.cli import module_main
+
+    module_main("table")
