@@ -11,6 +11,7 @@ A markdown report, JSON and a figure are written to ``--output``.
 
 import json
 import os
+import shutil
 import time
 
 from larq_bcd._utils import atomic_output
@@ -83,6 +84,7 @@ def run(output="demo-report", dataset="sample", epochs=1, width_multiplier=0.125
 
     log(f"[2/3] the training path: BCDNet-B (width {width_multiplier}) on {dataset}, {epochs} epoch(s), smoke run")
     os.makedirs(output, exist_ok=True)
+    shutil.rmtree(os.path.join(output, "train"), ignore_errors=True)  # a smoke run trains afresh
     recipe = Recipe(
         model="bcdnet_b",
         dataset=dataset,

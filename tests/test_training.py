@@ -262,3 +262,15 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path):
     assert "| rep_resnet20 | 2 / 600 | 45.00% | 45.00% | 45.00% | 1.0 | 88.97% |" in table
     with pytest.raises(FileNotFoundError, match="no recipe.json"):
         report.progress([str(tmp_path / "zoo")])
+
+
+def test_a_finished_step_saved_by_another_architecture_is_named_not_loaded(tmp_path):
+    """A run folder from before the layers changed: one clear error, not a shape traceback."""
+    recipe = Recipe(
+        model="resnet20", dataset="sample", output=str(tmp_path / "run"), epochs=1, train_limit=32, test_limit=32
+    )
+    other = zoo.VGGSmall(num_classes=10, classifier_activation=None)
+    (tmp_path / "run").mkdir()
+    other.save_weights(str(tmp_path / "run" / "train.weights.h5"))
+    with pytest.raises(ValueError, match="does not fit the model this recipe builds now.*--overwrite"):
+        run(recipe, command="test", log=lambda *_: None)

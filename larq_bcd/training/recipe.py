@@ -326,7 +326,13 @@ def _fit_step(recipe, tag, model, teacher, load_train, test, epochs, weight_deca
         distiller.compile(optimizer=optimizer)
     if os.path.exists(done):
         log(f"{tag}: already trained, loading {done}")
-        model.load_weights(done)
+        try:
+            model.load_weights(done)
+        except ValueError as error:  # e.g. the layers changed since that run
+            raise ValueError(
+                f"{done} does not fit the model this recipe builds now ({str(error).splitlines()[0]}); "
+                "rerun with --overwrite (or a new `output`) to train it again."
+            ) from None
     else:
         callbacks = [EpochSeconds()]
         if recu_quantizers(model):
