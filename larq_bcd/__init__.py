@@ -25,11 +25,11 @@ os.environ["TF_USE_LEGACY_KERAS"] = "1"
 
 
 def _is_our_command():
-    """Whether this process is ``larq-bcd``/``lce_convert`` (or ``python -m larq_bcd``)."""
+    """Whether this process is ``larq-bcd``/``lce_convert`` (or ``python -m larq_bcd[.x]``)."""
     if os.path.basename(sys.argv[0] if sys.argv else "") in ("larq-bcd", "lce_convert"):
         return True
     argv = getattr(sys, "orig_argv", [])
-    return len(argv) > 2 and argv[1] == "-m" and argv[2] == "larq_bcd"
+    return len(argv) > 2 and argv[1] == "-m" and argv[2].split(".")[0] == "larq_bcd"
 
 
 if _is_our_command() and "--verbose" not in sys.argv:
