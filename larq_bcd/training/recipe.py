@@ -535,13 +535,15 @@ def train(recipe, command=None, log=print, callbacks=()):
         teacher = load_keras_model(recipe.teacher, unsafe=not recipe.safe_mode)
     # BCDNet's DeiT-style two classifiers (the record's ``dual_head``) when a teacher is given
     dual_head = zoo.config(recipe.model).dual_head and teacher is not None
+    policy = tf.keras.mixed_precision.global_policy()
     if recipe.mixed_precision:
         tf.keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
         steps = build(recipe, data.num_classes, dual_head, strategy)
         model, step_results = fit(recipe, steps, data, teacher, strategy, log, callbacks)
     finally:
-        tf.keras.mixed_precision.set_global_policy("float32")
+        if recipe.mixed_precision:  # leave the caller's policy (and floatx) as it was
+            tf.keras.mixed_precision.set_global_policy(policy)
     final, top1 = export(recipe, model, data, dual_head)
     results = {
         "recipe": dataclasses.asdict(recipe),
