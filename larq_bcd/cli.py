@@ -53,7 +53,8 @@ def cmd_summary(args):
 
 def cmd_convert(args):
     from larq_bcd import convert
-    from larq_bcd.loading import has_dual_head, inference_model, load_model
+    from larq_bcd.loading import has_dual_head, load_model
+    from larq_bcd.zoo import fold_dual_head
 
     if not args.output.endswith(".tflite"):
         raise CommandError(f"output must end in .tflite, got {args.output}")
@@ -65,7 +66,7 @@ def cmd_convert(args):
         args.model, image_size=args.image_size, checkpoint_model=args.checkpoint_model, unsafe=args.unsafe
     )
     if has_dual_head(model):
-        model = inference_model(model)
+        model = fold_dual_head(model)
         print("folded the dual head (fc, fc_dist) into one classifier")
     if args.verify and None in model.input_shape[1:]:
         raise CommandError(f"--verify needs a model with a fixed input size, got {model.input_shape}")

@@ -1,5 +1,5 @@
 """Load a model from what a user has: a saved Keras model, an official PyTorch checkpoint,
-or a zoo name; and make the one-output inference model that conversion expects."""
+or a zoo name; and spot BCDNet's dual head (``zoo.fold_dual_head`` folds it)."""
 
 import os
 
@@ -49,10 +49,3 @@ def load_model(source, *, image_size=224, checkpoint_model=None, unsafe=False):
 def has_dual_head(model):
     """Whether ``model`` has BCDNet's two classifiers (``fc``, ``fc_dist``) as its outputs."""
     return len(model.outputs) == 2 and {"fc", "fc_dist"} <= {layer.name for layer in model.layers}
-
-
-def inference_model(model):
-    """``model`` with one output: a dual head folded into one classifier (``fold_dual_head``)."""
-    from larq_bcd.zoo import fold_dual_head
-
-    return fold_dual_head(model) if has_dual_head(model) else model

@@ -42,7 +42,6 @@ class Decoded:
     data: tf.data.Dataset
     num_examples: int
     class_names: list
-    split: str
 
 
 def decoded(source, split="train", *, limit=None, cache=True, data_dir=None, manual_dir=None):
@@ -62,7 +61,7 @@ def decoded(source, split="train", *, limit=None, cache=True, data_dir=None, man
     ds = ds.map(lambda image, label: (_decode(image), label), num_parallel_calls=tf.data.AUTOTUNE)
     if cache:
         ds = ds.cache()
-    return Decoded(ds, count, list(classes), split)
+    return Decoded(ds, count, list(classes))
 
 
 def load(
