@@ -192,6 +192,7 @@ def cmd_throughput(args):
         batch_size=args.batch_size,
         steps=args.steps,
         rounds=args.rounds,
+        profile=args.profile,
     )
     for path in throughput.write(results, args.output, args.invocation):
         print(f"wrote {path}")
@@ -218,6 +219,14 @@ def cmd_report(args):
         raise CommandError("no finished run among " + " ".join(args.runs))
     report.write(rows, args.output, args.name)
     print(f"wrote {os.path.join(args.output, args.name + '.md')}")
+
+
+def cmd_tradeoff(args):
+    from larq_bcd.training import tradeoff
+
+    entries = tradeoff.measure(args.sources, args.dataset, num_classes=args.num_classes, runs=args.runs)
+    for path in tradeoff.write(entries, args.output, args.name, args.invocation):
+        print(f"wrote {path}")
 
 
 def cmd_make_sample(args):
@@ -290,6 +299,9 @@ def _add_measurement_commands(commands):
     throughput.add_argument("--batch-size", type=positive_int_arg, default=128)
     throughput.add_argument("--steps", type=positive_int_arg, default=4, help="training steps per model per round")
     throughput.add_argument("--rounds", type=positive_int_arg, default=5)
+    throughput.add_argument(
+        "--profile", action="store_true", help="also profile where each step's CPU time goes (op_profile)"
+    )
     throughput.set_defaults(func=cmd_throughput)
 
     parity = commands.add_parser("parity", help="official-mode models vs the official PyTorch forward")
@@ -312,6 +324,17 @@ def _add_measurement_commands(commands):
     report.add_argument("--output", default="zoo")
     report.add_argument("--name", default="cifar10")
     report.set_defaults(func=cmd_report)
+
+    tradeoff = commands.add_parser("tradeoff", help="test top-1 against OPs and latency, one chart")
+    tradeoff.add_argument(
+        "sources", nargs="+", help="saved .keras models, finished run folders or state folders of runs under way"
+    )
+    tradeoff.add_argument("--dataset", help="measures the top-1 of saved models on its test split")
+    tradeoff.add_argument("--num-classes", type=positive_int_arg, default=10, help="outputs of the runs' models")
+    tradeoff.add_argument("--runs", type=positive_int_arg, default=20, help="timed inferences per model")
+    tradeoff.add_argument("--output", default="zoo")
+    tradeoff.add_argument("--name", default="cifar10_tradeoff")
+    tradeoff.set_defaults(func=cmd_tradeoff)
 
     sample = commands.add_parser("make-sample", help="rebuild the embedded CIFAR-10 sample from an image folder")
     sample.add_argument("directory", help="a CIFAR-10 folder with train/<class>/ and test/<class>/")

@@ -196,17 +196,44 @@ def test_training_throughput_side_by_side_writes_json_md_png(tmp_path):
         steps=1,
         rounds=2,
         warmup=1,
+        profile=True,
     )
     assert [r["quantization"] for r in results] == ["binary", "float"]
+    assert all(0 < r["convolution_share"] < 1 and r["op_ms_per_step"] > 0 for r in results)
     assert results[0]["time_per_image_to_first"] == 1.0
     assert all(r["p10"] <= r["images_per_second"] <= r["p90"] and r["images_per_second"] > 0 for r in results)
     paths = throughput.write(results, str(tmp_path), command="test")
     assert [os.path.basename(p) for p in paths] == [f"train_throughput_32.{e}" for e in ("json", "md", "png")]
     assert "| reactnet_resnet18:float |" in open(paths[1]).read()
+    assert "bound: 1 / convolution share" in open(paths[1]).read()
     with pytest.raises(ValueError, match="unknown model 'resnet9000'"):
         throughput.parse_model("resnet9000")
     with pytest.raises(ValueError, match="quantization must be one of"):
         throughput.parse_model("bcdnet_a:ternary")
+
+
+def test_op_profile_groups_a_training_steps_op_time():
+    from larq_bcd.training import op_profile
+
+    assert op_profile.group("_MklNativeConv2DBackpropFilter") == "convolution"
+    assert op_profile.group("FusedBatchNormGradV3") == "batch_norm"
+    assert op_profile.group("SelectV2") == "other"
+    inputs = tf.keras.Input((8, 8, 3))
+    x = tf.keras.layers.Conv2D(16, 3, padding="same")(inputs)
+    x = tf.keras.layers.BatchNormalization()(x)
+    outputs = tf.keras.layers.Dense(2)(tf.keras.layers.GlobalAveragePooling2D()(tf.nn.relu(x)))
+    model = tf.keras.Model(inputs, outputs)
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((4, 8, 8, 3), np.float32), np.zeros((4, 2), np.float32)
+    model.train_on_batch(x, y)
+    times = op_profile.op_times(lambda: model.train_on_batch(x, y), steps=2)
+    shares = op_profile.shares(times)
+    assert set(shares) == set(op_profile.GROUPS)
+    assert shares["convolution"] > 0 and shares["batch_norm"] > 0 and shares["other"] > 0
+    assert sum(shares.values()) == pytest.approx(1.0)
+    assert not any(name.startswith("__inference") or name in ("Process", "Run") for name in times)
+    with pytest.raises(ValueError, match="no op time"):
+        op_profile.shares({})
 
 
 def test_report_table_curves_and_best_binary_model(tmp_path):
@@ -262,6 +289,39 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path):
     assert "| rep_resnet20 | 2 / 600 | 45.00% | 45.00% | 45.00% | 1.0 | 88.97% |" in table
     with pytest.raises(FileNotFoundError, match="no recipe.json"):
         report.progress([str(tmp_path / "zoo")])
+
+
+def test_tradeoff_costs_runs_on_their_flatbuffer_and_charts_them(tmp_path):
+    from larq_bcd.training import tradeoff
+
+    state = tmp_path / "recu_resnet20"
+    state.mkdir()
+    recipe = Recipe(model="resnet20", dataset="sample", output=str(state), epochs=600)
+    (state / "recipe.json").write_text(json.dumps(dataclasses.asdict(recipe)))
+    (state / "history_train.csv").write_text(
+        "epoch,accuracy,loss,seconds,val_accuracy,val_loss\n0,0.3,2,9,0.25,2\n1,0.4,2,9,0.5,2\n"
+    )
+    [entry] = tradeoff.measure([str(state)], runs=2, log=lambda line: None)
+    assert (entry["top1"], entry["epochs"], entry["planned_epochs"]) == (0.5, 2, 600)
+    assert entry["lce_bconv2d"] == 18  # ResNet-20's binary convs, all bit-packed
+    assert entry["ops"] == pytest.approx(entry["bops"] / 64 + entry["flops"])
+    assert entry["bops"] > 30 * entry["flops"] and entry["latency_ms"] > 0
+    paths = tradeoff.write([entry], str(tmp_path / "zoo"), "tradeoff", command="test")
+    assert [os.path.basename(p) for p in paths] == [f"tradeoff.{e}" for e in ("json", "md", "png")]
+    assert "| recu_resnet20 | 50.00% | 2 / 600 |" in open(paths[1]).read()
+
+    saved = tmp_path / "model.keras"
+    zoo.ResNet20(num_classes=10, classifier_activation=None).save(saved)
+    entry, _ = tradeoff.point(str(saved), dataset="sample")
+    assert 0 <= entry["top1"] <= 1 and entry["epochs"] is None
+    with pytest.raises(ValueError, match="give --dataset"):
+        tradeoff.point(str(saved))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="neither results.json"):
+        tradeoff.point(str(tmp_path / "empty"))
+    (state / "history_train.csv").write_text("epoch,accuracy,loss,seconds,val_accuracy,val_loss\n")
+    with pytest.raises(ValueError, match="not completed an epoch"):
+        tradeoff.point(str(state))
 
 
 def test_a_finished_step_saved_by_another_architecture_is_named_not_loaded(tmp_path):

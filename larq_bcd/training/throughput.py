@@ -8,13 +8,16 @@ timed). The models run interleaved, ``steps`` training steps of each per round, 
 load of a shared machine hits them alike: compare the ratios, not the absolute numbers.
 ``name:float`` (or ``name:activations``) measures the model's float (or binary-activation,
 real-weight) twin. Writes ``train_throughput_<size>.{json,md,png}`` in ``--output``.
+``--profile`` adds where each model's step spends its CPU time (``op_profile``).
 """
 
+import functools
 import time
 
 import larq_bcd  # noqa: F401  (tf-keras before TensorFlow)
 from larq_bcd import zoo
 from larq_bcd._utils import atomic_output, write_report
+from larq_bcd.training import op_profile
 from larq_bcd.training.recipe import Recipe, build_model
 from larq_bcd.zoo.blocks import QUANTIZATIONS
 
@@ -49,8 +52,14 @@ def _trainer(name, quantization, image_size, width_multiplier, batch_size, seed)
     return model, x, y
 
 
-def measure(models, *, image_size=32, width_multiplier=0.25, batch_size=128, steps=4, rounds=5, warmup=2, seed=0):
-    """Images/s of one training step of each model spec, interleaved; a list of dicts."""
+def measure(
+    models, *, image_size=32, width_multiplier=0.25, batch_size=128, steps=4, rounds=5, warmup=2, seed=0, profile=False
+):
+    """Images/s of one training step of each model spec, interleaved; a list of dicts.
+
+    With ``profile``, each dict also has the step's op time (ms, summed over threads) and the
+    share of it in convolutions, batch norm and other ops (``op_profile.GROUPS``).
+    """
     if not models:
         raise ValueError("give at least one model")
     parsed = [parse_model(spec) for spec in models]  # every name checked before any build
@@ -83,6 +92,12 @@ def measure(models, *, image_size=32, width_multiplier=0.25, batch_size=128, ste
                 "rounds": rounds,
             }
         )
+    if profile:
+        for result, (model, x, y) in zip(results, trainers):
+            times = op_profile.op_times(functools.partial(model.train_on_batch, x, y), steps=steps)
+            result["op_ms_per_step"] = 1000 * sum(times.values())
+            for group, share in op_profile.shares(times).items():
+                result[f"{group}_share"] = share
     first = results[0]["images_per_second"]
     for r in results:
         r["time_per_image_to_first"] = first / r["images_per_second"]
@@ -105,6 +120,20 @@ def markdown(results, command=""):
             f"| {r['name']} | {r['params'] / 1e6:.2f} M | {r['images_per_second']:.1f} | {r['p10']:.1f} | "
             f"{r['p90']:.1f} | {r['time_per_image_to_first']:.2f}x |"
         )
+    if "convolution_share" in r0:
+        lines += [
+            "",
+            "Where a step's CPU time goes (tf.profiler, op time summed over threads). The last column",
+            "is the most a step could gain if every op but the convolutions took no time.",
+            "",
+            "| model | op time per step (ms) | convolutions | batch norm | other ops | bound: 1 / convolution share |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in results:
+            lines.append(
+                f"| {r['name']} | {r['op_ms_per_step']:.0f} | {r['convolution_share']:.0%} | "
+                f"{r['batch_norm_share']:.0%} | {r['other_share']:.0%} | {1 / r['convolution_share']:.2f}x |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,77 @@
+"""Where a training step's CPU time goes: TensorFlow's profiler, summed by op type.
+
+    larq-bcd throughput reactnet_a bcdnet_a --profile --output zoo/benchmarks
+
+Every op a training step runs is timed by ``tf.profiler`` and its time attributed to one of
+three groups: ``convolution`` (forward and both backward convolutions), ``batch_norm``
+(forward and backward) and ``other`` (the quantizers, biases, PReLUs, residual adds, the
+optimizer and every other elementwise op). The convolution share bounds what faster
+elementwise code can give: if every other op took no time, a step would be at most
+``1 / convolution share`` times faster.
+"""
+
+import collections
+import glob
+import os
+import tempfile
+
+import tensorflow as tf
+
+GROUPS = ("convolution", "batch_norm", "other")
+
+#: Profiler events that contain ops rather than being ops (executor, function call).
+_CONTAINERS = ("Process", "Run")
+
+
+def group(op_type):
+    """``"_MklNativeConv2DBackpropFilter"`` -> ``"convolution"``; a profiler op type's group."""
+    if "Conv2D" in op_type or "DepthwiseConv" in op_type:
+        return "convolution"
+    if "BatchNorm" in op_type:
+        return "batch_norm"
+    return "other"
+
+
+def op_times(step, steps=3):
+    """Seconds per call of ``step`` (a function running one training step) by op type.
+
+    Summed over the threads that ran them, so with intra-op parallelism the total exceeds
+    the wall time of a step.
+    """
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    with tempfile.TemporaryDirectory() as logdir:
+        tf.profiler.experimental.start(logdir)
+        try:
+            for _ in range(steps):
+                step()
+        finally:
+            tf.profiler.experimental.stop()
+        files = glob.glob(os.path.join(logdir, "**", "*.xplane.pb"), recursive=True)
+        if not files:
+            raise RuntimeError(f"tf.profiler wrote no trace in {logdir}")
+        space = xplane_pb2.XSpace()
+        with open(files[0], "rb") as handle:
+            space.ParseFromString(handle.read())
+    picoseconds = collections.Counter()
+    for plane in space.planes:
+        for line in plane.lines:
+            if not line.name.startswith("tf_Compute"):
+                continue
+            for event in line.events:
+                _, _, op_type = plane.event_metadata[event.metadata_id].name.rpartition(":")
+                if op_type in _CONTAINERS or op_type.startswith("__inference"):
+                    continue
+                picoseconds[op_type] += event.duration_ps
+    return {op_type: ps / 1e12 / steps for op_type, ps in picoseconds.items()}
+
+
+def shares(times):
+    """Each group's share of the op time (``GROUPS`` keys, summing to 1)."""
+    total = sum(times.values())
+    if total <= 0:
+        raise ValueError("the profile holds no op time")
+    by_group = dict.fromkeys(GROUPS, 0.0)
+    for op_type, seconds in times.items():
+        by_group[group(op_type)] += seconds
+    return {name: seconds / total for name, seconds in by_group.items()}
