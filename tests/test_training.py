@@ -231,6 +231,9 @@ def test_op_profile_groups_a_training_steps_op_time():
     assert set(shares) == set(op_profile.GROUPS)
     assert shares["convolution"] > 0 and shares["batch_norm"] > 0 and shares["other"] > 0
     assert sum(shares.values()) == pytest.approx(1.0)
+    largest = op_profile.largest(times, count=2)
+    assert len(largest) == 2 and largest[0][1] >= largest[1][1] > 0
+    assert all(op_profile.group(op) == "other" for op, _ in largest)
     assert not any(name.startswith("__inference") or name in ("Process", "Run") for name in times)
     with pytest.raises(ValueError, match="no op time"):
         op_profile.shares({})
@@ -311,7 +314,9 @@ def test_tradeoff_costs_runs_on_their_flatbuffer_and_charts_them(tmp_path):
     assert "| recu_resnet20 | 50.00% | 2 / 600 |" in open(paths[1]).read()
 
     saved = tmp_path / "model.keras"
-    zoo.ResNet20(num_classes=10, classifier_activation=None).save(saved)
+    inputs = tf.keras.Input((32, 32, 3))
+    logits = tf.keras.layers.Dense(10)(tf.keras.layers.GlobalAveragePooling2D()(inputs))
+    tf.keras.Model(inputs, logits).save(saved)
     entry, _ = tradeoff.point(str(saved), dataset="sample")
     assert 0 <= entry["top1"] <= 1 and entry["epochs"] is None
     with pytest.raises(ValueError, match="give --dataset"):

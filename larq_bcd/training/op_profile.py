@@ -66,6 +66,13 @@ def op_times(step, steps=3):
     return {op_type: ps / 1e12 / steps for op_type, ps in picoseconds.items()}
 
 
+def largest(times, count=4, group_name="other"):
+    """The ``count`` op types of ``group_name`` with the most time: ``[(op type, share of all op time)]``."""
+    total = sum(times.values())
+    ranked = sorted((t for t in times.items() if group(t[0]) == group_name), key=lambda t: -t[1])
+    return [(op_type, seconds / total) for op_type, seconds in ranked[:count]]
+
+
 def shares(times):
     """Each group's share of the op time (``GROUPS`` keys, summing to 1)."""
     total = sum(times.values())

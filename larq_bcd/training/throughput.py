@@ -98,6 +98,7 @@ def measure(
             result["op_ms_per_step"] = 1000 * sum(times.values())
             for group, share in op_profile.shares(times).items():
                 result[f"{group}_share"] = share
+            result["largest_other_ops"] = op_profile.largest(times)
     first = results[0]["images_per_second"]
     for r in results:
         r["time_per_image_to_first"] = first / r["images_per_second"]
@@ -126,13 +127,16 @@ def markdown(results, command=""):
             "Where a step's CPU time goes (tf.profiler, op time summed over threads). The last column",
             "is the most a step could gain if every op but the convolutions took no time.",
             "",
-            "| model | op time per step (ms) | convolutions | batch norm | other ops | bound: 1 / convolution share |",
-            "|---|---|---|---|---|---|",
+            "| model | op time per step (ms) | convolutions | batch norm | other ops | largest other ops | "
+            "bound: 1 / convolution share |",
+            "|---|---|---|---|---|---|---|",
         ]
         for r in results:
             lines.append(
                 f"| {r['name']} | {r['op_ms_per_step']:.0f} | {r['convolution_share']:.0%} | "
-                f"{r['batch_norm_share']:.0%} | {r['other_share']:.0%} | {1 / r['convolution_share']:.2f}x |"
+                f"{r['batch_norm_share']:.0%} | {r['other_share']:.0%} | "
+                f"{', '.join(f'{op} {share:.0%}' for op, share in r['largest_other_ops'])} | "
+                f"{1 / r['convolution_share']:.2f}x |"
             )
     return "\n".join(lines) + "\n"
 
