@@ -34,6 +34,8 @@ def test_help_of_every_command():
         ["train", "--help"],
         ["demo", "--help"],
         ["evaluate", "--help"],
+        ["tradeoff", "--help"],
+        ["throughput", "--help"],
     ):
         out = run(*argv)
         assert out.returncode == 0 and "usage:" in out.stdout, argv
@@ -137,6 +139,8 @@ BAD_INPUTS = [
     (["train", "RECIPE", "recu_tau=[0.9, 0.5]"], "`recu_tau`"),
     (["train", "RECIPE", "model=quicknet"], "`model`"),
     (["train", "MALFORMED"], "not valid YAML"),
+    (["tradeoff", "missing.keras"], "missing.keras: no such saved model or run folder"),
+    (["tradeoff", "zoo", "--runs", "0"], "--runs"),
 ]
 
 

@@ -72,6 +72,8 @@ def point(source, dataset=None, num_classes=10):
     ``epochs`` / ``planned_epochs`` (None for a saved model)."""
     from larq_bcd.loading import load_model
 
+    if not os.path.exists(source):
+        raise FileNotFoundError(f"{source}: no such saved model or run folder")
     if os.path.isdir(source) and not os.path.exists(os.path.join(source, "saved_model.pb")):
         recipe, top1, epochs, planned = _from_state(source)
         model = build_model(recipe, num_classes=num_classes)
