@@ -132,18 +132,25 @@ class StandardizedApproxSign(lq.quantizers.Quantizer):
 
 @tf.custom_gradient
 def _standardized_approx_sign(x):
+    r"""``sign(x)``; the gradient of ApproxSign on \(s = x / \sigma\), in closed form:
+
+    \[
+    g = dy \cdot \max(0, 2 - 2|s|),\qquad
+    \frac{\partial L}{\partial x} = \frac{g}{\sigma}
+        - \frac{(x - \bar x) \sum (g \cdot x)}{\sigma^3 (n - 1)}
+    \]
+    (the second term is the gradient through \(\sigma\); sums over each sample's \(n\) values).
+    """
+
     def grad(dy):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            axes = list(range(1, x.shape.rank))
-            count = tf.cast(tf.reduce_prod(tf.shape(x)[1:]), x.dtype)
-            centred = x - tf.reduce_mean(x, axis=axes, keepdims=True)
-            variance = tf.reduce_sum(tf.square(centred), axis=axes, keepdims=True) / (count - 1)
-            standardized = x / tf.sqrt(variance + 1e-5)
-            surrogate = tf.clip_by_value(2.0 - tf.abs(2.0 * standardized), 0.0, 2.0)
-            # d/dx of the ApproxSign integral: sum(dy * surrogate * d standardized / dx)
-            y = tf.stop_gradient(dy * surrogate) * standardized
-        return tape.gradient(y, x)
+        axes = list(range(1, x.shape.rank))
+        count = tf.cast(tf.reduce_prod(tf.shape(x)[1:]), x.dtype)
+        centred = x - tf.reduce_mean(x, axis=axes, keepdims=True)
+        variance = tf.reduce_sum(tf.square(centred), axis=axes, keepdims=True) / (count - 1)
+        inverse_std = tf.math.rsqrt(variance + 1e-5)
+        g = dy * tf.nn.relu(2.0 - 2.0 * tf.abs(x * inverse_std))
+        through_std = tf.reduce_sum(g * x, axis=axes, keepdims=True) * inverse_std**3 / (count - 1)
+        return g * inverse_std - centred * through_std
 
     return lq.math.sign(x), grad
 

@@ -33,6 +33,20 @@ def test_standardized_approx_sign_forward_and_gradient():
     np.testing.assert_allclose(grad.numpy(), expected.numpy(), rtol=1e-4, atol=1e-5)
 
 
+def test_hardtanh_gradient_is_clip_by_values():
+    from larq_bcd.layers import HardTanh
+
+    x = tf.constant([[-3.0, -1.0, -0.5, 0.0, 0.7, 1.0, 2.5]])
+    dy = tf.constant([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = HardTanh()(x)
+        reference = tf.clip_by_value(x, -1.0, 1.0)
+    np.testing.assert_array_equal(y.numpy(), reference.numpy())
+    np.testing.assert_array_equal(tape.gradient(y, x, dy).numpy(), tape.gradient(reference, x, dy).numpy())
+    np.testing.assert_array_equal(tape.gradient(y, x, dy).numpy(), [[0, 2, 3, 4, 5, 6, 0]])
+
+
 def test_recu_kernel_is_scaled_sign_of_centred_weights_with_clamped_gradient():
     quantizer = ReCU(tau=0.85)
     w = np.random.default_rng(0).normal(0, 1, (3, 3, 4, 2)).astype(np.float32)

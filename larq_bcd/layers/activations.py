@@ -49,7 +49,19 @@ class RPReLU(tf.keras.layers.Layer):
 @register
 class HardTanh(tf.keras.layers.Layer):
     r"""\(y = \mathrm{clip}(x, -1, 1)\) (PyTorch's ``F.hardtanh``), the activation of the
-    1w1a CIFAR ResNets and VGG-Small (ReCU, IR-Net). TFLite gets ``RELU_N1_TO_1``."""
+    1w1a CIFAR ResNets and VGG-Small (ReCU, IR-Net). TFLite gets ``RELU_N1_TO_1``.
+
+    Its gradient, \(dy \cdot \mathbb{1}_{|x| \le 1}\), is one select: ``tf.clip_by_value``'s
+    own also reduces gradients for its two scalar bounds, which made ReCU-ResNet-20's training
+    step 1.3x slower (``larq-bcd throughput --profile``)."""
 
     def call(self, inputs):
-        return tf.clip_by_value(inputs, -1.0, 1.0)
+        return _hardtanh(inputs)
+
+
+@tf.custom_gradient
+def _hardtanh(x):
+    def grad(dy):
+        return tf.where(tf.abs(x) <= 1.0, dy, tf.zeros_like(dy))
+
+    return tf.clip_by_value(x, -1.0, 1.0), grad
