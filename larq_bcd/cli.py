@@ -183,8 +183,22 @@ def cmd_table(args):
 
 
 def cmd_throughput(args):
-    from larq_bcd.training import throughput
+    from larq_bcd.training import against_ref, throughput
 
+    if args.against_ref:
+        flags = ["--image-size", args.image_size, "--width-multiplier", args.width_multiplier]
+        flags += ["--batch-size", args.batch_size, "--steps", args.steps, "--rounds", args.rounds]
+        paths = against_ref.measure(
+            args.against_ref,
+            args.models,
+            args.output,
+            repeats=args.repeats,
+            flags=[str(flag) for flag in flags],
+            command=args.invocation,
+        )
+        for path in paths:
+            print(f"wrote {path}")
+        return
     results = throughput.measure(
         args.models,
         image_size=args.image_size,
@@ -302,6 +316,12 @@ def _add_measurement_commands(commands):
     throughput.add_argument(
         "--profile", action="store_true", help="also profile where each step's CPU time goes (op_profile)"
     )
+    throughput.add_argument(
+        "--against-ref",
+        metavar="REF",
+        help="compare with the code at git ref REF, alternately in fresh processes (the first model is the control)",
+    )
+    throughput.add_argument("--repeats", type=positive_int_arg, default=2, help="alternations with --against-ref")
     throughput.set_defaults(func=cmd_throughput)
 
     parity = commands.add_parser("parity", help="official-mode models vs the official PyTorch forward")

@@ -239,6 +239,28 @@ def test_op_profile_groups_a_training_steps_op_time():
         op_profile.shares({})
 
 
+def test_throughput_against_a_git_ref_is_relative_to_the_control(tmp_path):
+    from larq_bcd.training import against_ref
+
+    def run(control, model):  # images/s; time per image relative to the control
+        return [
+            {"name": "reactnet_a", "images_per_second": control, "time_per_image_to_first": 1.0},
+            {"name": "resnet20", "images_per_second": model, "time_per_image_to_first": control / model},
+        ]
+
+    # The machine got twice as slow for the second repeat: the ratio to the control still holds.
+    summary = against_ref.summarize("old", [run(200, 100), run(100, 50)], [run(200, 200), run(100, 100)])
+    [control, model] = summary["rows"]
+    assert control["speedup"] == pytest.approx(1.0) and model["speedups"] == pytest.approx([2.0, 2.0])
+    table = against_ref.markdown(summary, "cmd")
+    assert "| resnet20 | 2.00 2.00 | 1.00 1.00 | 2.00x 2.00x | 2.00x |" in table
+    with pytest.raises(ValueError, match="control model first"):
+        against_ref.measure("HEAD", ["resnet20"], str(tmp_path))
+    with pytest.raises(ValueError, match="--against-ref .no-such-ref.: not a commit"):
+        against_ref.measure("no-such-ref", ["reactnet_a", "resnet20"], str(tmp_path))
+    assert os.listdir(tmp_path) == []
+
+
 def test_report_table_curves_and_best_binary_model(tmp_path):
     from larq_bcd.training import report
 

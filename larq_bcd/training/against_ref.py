@@ -1,0 +1,120 @@
+"""Training throughput of this code against an earlier git ref: the speed-up, measured.
+
+    larq-bcd throughput reactnet_a resnet20 rep_resnet20 --against-ref 52045a4 \
+        --batch-size 256 --output zoo/benchmarks
+
+The ref is checked out in a temporary git worktree and both codes run the same
+``larq-bcd throughput`` measurement in fresh processes, alternately, ``repeats`` times (a
+shared machine's load then hits both alike). The first model is the control: each model's time
+per image is divided by the control's in the same run, and the speed-up is the ref's ratio
+over this code's (1.5x: a step of that model costs a third less here, relative to the control).
+Choose a control neither code changed. Writes ``train_throughput_against_ref.{json,md}``.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from larq_bcd._utils import write_report
+
+import numpy as np
+
+#: The repository this package runs from (a git checkout, for ``--against-ref``).
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _git(*args, cwd=REPOSITORY):
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise RuntimeError("--against-ref needs git on PATH") from None
+    if done.returncode:
+        raise ValueError(f"git {' '.join(args)}: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout.strip()
+
+
+def _throughput(code, models, output, flags):
+    """One ``larq-bcd throughput`` run of the code in folder ``code``; its results."""
+    env = {**os.environ, "PYTHONPATH": code}
+    command = [sys.executable, "-m", "larq_bcd.training.throughput", *models, "--output", output, *flags]
+    done = subprocess.run(command, cwd=code, env=env, capture_output=True, text=True)
+    if done.returncode:
+        tail = done.stderr.strip().splitlines()[-1:] or ["(no output)"]
+        raise RuntimeError(f"throughput in {code} failed: {tail[0]}")
+    with open(os.path.join(output, next(f for f in os.listdir(output) if f.endswith(".json")))) as handle:
+        return json.load(handle)["results"]
+
+
+def summarize(ref, runs_ref, runs_head):
+    """Per model: relative time per image (to the control) of each code, and the speed-up."""
+    rows = []
+    for index, result in enumerate(runs_head[0]):
+        ref_cost = [run[index]["time_per_image_to_first"] for run in runs_ref]
+        head_cost = [run[index]["time_per_image_to_first"] for run in runs_head]
+        speedups = [r / h for r, h in zip(ref_cost, head_cost)]
+        rows.append(
+            {
+                "name": result["name"],
+                "ref_to_control": ref_cost,
+                "head_to_control": head_cost,
+                "speedups": speedups,
+                "speedup": float(np.mean(speedups)),
+                "ref_images_per_second": [run[index]["images_per_second"] for run in runs_ref],
+                "head_images_per_second": [run[index]["images_per_second"] for run in runs_head],
+            }
+        )
+    return {"ref": ref, "control": rows[0]["name"], "rows": rows}
+
+
+def markdown(summary, command=""):
+    lines = [
+        f"### Training throughput: this code against `{summary['ref']}`",
+        "",
+        f"`{command}`" if command else "",
+        "",
+        f"Time per image relative to the control ({summary['control']}) in the same run, per repeat;",
+        "speed-up = the ref's relative time over this code's (mean over repeats).",
+        "",
+        f"| model | {summary['ref']} | this code | speed-up per repeat | speed-up |",
+        "|---|---|---|---|---|",
+    ]
+    for r in summary["rows"]:
+        lines.append(
+            f"| {r['name']} | {' '.join(f'{v:.2f}' for v in r['ref_to_control'])} | "
+            f"{' '.join(f'{v:.2f}' for v in r['head_to_control'])} | "
+            f"{' '.join(f'{v:.2f}x' for v in r['speedups'])} | {r['speedup']:.2f}x |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def measure(ref, models, output, *, repeats=2, flags=(), command="", log=print):
+    """Run both codes alternately and write the summary; returns the written paths.
+
+    ``flags``: the ``larq-bcd throughput`` flags both runs get (``--batch-size 256``, ...).
+    """
+    if len(models) < 2:
+        raise ValueError("--against-ref needs a control model first and at least one model to compare")
+    try:
+        commit = _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except ValueError:
+        raise ValueError(f"--against-ref {ref!r}: not a commit of the git repository {REPOSITORY}") from None
+    runs_ref, runs_head = [], []
+    with tempfile.TemporaryDirectory() as scratch:
+        worktree = os.path.join(scratch, "ref")
+        _git("worktree", "add", "--detach", worktree, commit)
+        try:
+            for repeat in range(repeats):
+                for code, runs, tag in ((worktree, runs_ref, ref), (REPOSITORY, runs_head, "this code")):
+                    log(f"repeat {repeat + 1}/{repeats}: {tag}")
+                    runs.append(
+                        _throughput(code, models, os.path.join(scratch, f"{len(runs)}_{code == worktree}"), flags)
+                    )
+        finally:
+            _git("worktree", "remove", "--force", worktree)
+    summary = summarize(ref, runs_ref, runs_head)
+    summary["commit"] = commit
+    return write_report(
+        output, "train_throughput_against_ref", {"command": command, **summary}, markdown(summary, command)
+    )
