@@ -52,8 +52,7 @@ class HardTanh(tf.keras.layers.Layer):
     1w1a CIFAR ResNets and VGG-Small (ReCU, IR-Net). TFLite gets ``RELU_N1_TO_1``.
 
     Its gradient, \(dy \cdot \mathbb{1}_{|x| \le 1}\), is one select: ``tf.clip_by_value``'s
-    own also reduces gradients for its two scalar bounds, which made ReCU-ResNet-20's training
-    step 1.3x slower (``larq-bcd throughput --profile``)."""
+    own also reduces gradients for its two scalar bounds, work the training step discards."""
 
     def call(self, inputs):
         return _hardtanh(inputs)
