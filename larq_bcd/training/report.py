@@ -14,16 +14,15 @@ import shutil
 from larq_bcd._utils import atomic_output
 
 
-def _curve(run):
-    epochs, accuracy = [], []
+def curve(run):
+    """``(epochs, test top-1)`` of a run folder over all its steps' CSV logs (a rerun epoch
+    counted once)."""
+    from larq_bcd.training.recipe import read_history
+
+    accuracy = []
     for tag in ("step1", "step2", "train"):
-        path = os.path.join(run, f"history_{tag}.csv")
-        if os.path.exists(path):
-            with open(path) as handle:
-                for row in csv.DictReader(handle):
-                    epochs.append(len(epochs) + 1)
-                    accuracy.append(float(row["val_accuracy"]))
-    return epochs, accuracy
+        accuracy += [float(row["val_accuracy"]) for row in read_history(os.path.join(run, f"history_{tag}.csv"))]
+    return list(range(1, len(accuracy) + 1)), accuracy
 
 
 def collect(runs):
@@ -49,7 +48,7 @@ def collect(runs):
                 "images_per_second": [s["images_per_second"] for s in steps.values()],
                 "test_examples": result["test_examples"],
                 "command": result["command"],
-                "curve": _curve(run),
+                "curve": curve(run),
             }
         )
     return rows
@@ -111,7 +110,7 @@ def progress(states):
             raise FileNotFoundError(f"{state}: no recipe.json (not the state folder of a run)")
         with open(recipe_path) as handle:
             recipe = json.load(handle)
-        epochs, accuracy = _curve(state)
+        epochs, accuracy = curve(state)
         seconds = 0.0
         for tag in ("step1", "step2", "train"):
             path = os.path.join(state, f"history_{tag}.csv")

@@ -23,7 +23,8 @@ import os
 
 from larq_bcd import benchmark, convert
 from larq_bcd._utils import atomic_output, write_report
-from larq_bcd.training.recipe import Recipe, build_model, read_history
+from larq_bcd.training import report
+from larq_bcd.training.recipe import Recipe, build_model
 
 
 def _recipe(folder, config):
@@ -47,13 +48,11 @@ def _from_state(folder):
         raise FileNotFoundError(f"{folder}: neither results.json (a finished run) nor recipe.json (a run's state)")
     with open(recipe_path) as handle:
         recipe = _recipe(folder, json.load(handle))
-    history = []
-    for tag in ("step1", "step2", "train"):
-        history += read_history(os.path.join(folder, f"history_{tag}.csv"))
-    if not history:
+    _, accuracy = report.curve(folder)
+    if not accuracy:
         raise ValueError(f"{folder}: the run has not completed an epoch yet")
     planned = recipe.epochs + (recipe.step1_epochs if recipe.two_step else 0)
-    return recipe, float(history[-1]["val_accuracy"]), len(history), planned
+    return recipe, accuracy[-1], len(accuracy), planned
 
 
 def _keras_top1(model, dataset, split="test"):
