@@ -169,6 +169,26 @@ def cmd_bench(args):
     print("wrote " + ", ".join(written))
 
 
+def _conv_shape_arg(text):
+    """argparse ``type``: a binary conv shape CINxCOUT@SIZE (kept as text)."""
+    from larq_bcd.bconv_shapes import parse_shape
+
+    try:
+        parse_shape(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+def cmd_bconv_shapes(args):
+    from larq_bcd import bconv_shapes
+
+    results = bconv_shapes.measure(args.shapes or bconv_shapes.DEFAULT_SHAPES, threads=args.threads, runs=args.runs)
+    written = bconv_shapes.write(results, args.output, args.stem, args.invocation)
+    print(bconv_shapes.markdown(results))
+    print("wrote " + ", ".join(written))
+
+
 def cmd_demo(args):
     from larq_bcd import demo
 
@@ -294,6 +314,16 @@ def _add_measurement_commands(commands):
     bench.add_argument("--models", nargs="+", default=bench_models, choices=bench_models, metavar="MODEL")
     bench.add_argument("--reuse", action="store_true", help="reuse .tflite files already in OUTPUT/tflite")
     bench.set_defaults(func=cmd_bench)
+
+    shapes = commands.add_parser(
+        "bconv-shapes", help="latency of single binary convs by shape (LCE's bit-packing fill)"
+    )
+    shapes.add_argument("shapes", nargs="*", type=_conv_shape_arg, metavar="CINxCOUT@SIZE")
+    shapes.add_argument("--threads", type=positive_int_arg, default=1)
+    shapes.add_argument("--runs", type=positive_int_arg, default=200)
+    shapes.add_argument("--output", default="zoo/benchmarks")
+    shapes.add_argument("--stem", default="bconv_shapes", help="file name stem of the results")
+    shapes.set_defaults(func=cmd_bconv_shapes)
 
     table = commands.add_parser("table", help="costs of every zoo model beside the papers' numbers (zoo/models.md)")
     table.add_argument("--output", default="zoo")

@@ -1,7 +1,7 @@
 import json
 import os
 
-from larq_bcd import benchmark, convert, device, layers
+from larq_bcd import bconv_shapes, benchmark, convert, device, layers
 
 import pytest
 import tensorflow as tf
@@ -70,3 +70,21 @@ def test_host_benchmark_interleaves_and_writes_json_md_png(tmp_path):
 def test_benchmark_names_a_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothere.tflite"):
         benchmark.measure([str(tmp_path / "nothere.tflite")])
+
+
+def test_bconv_shapes_times_one_lcebconv2d_per_shape_and_writes(tmp_path):
+    results = bconv_shapes.measure(["16x16@8", "32x8@8", "64x8@4"], runs=3, log=lambda _: None)
+    assert [r["name"] for r in results] == ["16x16@8", "32x8@8", "64x8@4"]
+    assert all(r["ops"] == {"LceBconv2d": 1, "LceQuantize": 1} for r in results)
+    assert results[0]["binary_macs"] == results[1]["binary_macs"] == 8 * 8 * 16 * 16 * 9
+    assert [r["input_words"] for r in results] == [1, 1, 2]
+    assert results[2]["us_per_mmac"] == pytest.approx(1000 * results[2]["median_ms"] / (4 * 4 * 64 * 8 * 9 / 1e6))
+    paths = bconv_shapes.write(results, str(tmp_path), command="larq-bcd bconv-shapes")
+    assert "| 32x8@8 | 0.15 | 1 |" in open(paths[1]).read()
+    assert open(paths[2], "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("text", ["16x16", "16x16@", "0x16@32", "16*16@32", ""])
+def test_bconv_shape_errors_name_the_format(text):
+    with pytest.raises(ValueError, match="CINxCOUT@SIZE|positive integer"):
+        bconv_shapes.parse_shape(text)

@@ -141,6 +141,7 @@ BAD_INPUTS = [
     (["train", "MALFORMED"], "not valid YAML"),
     (["tradeoff", "missing.keras"], "missing.keras: no such saved model or run folder"),
     (["tradeoff", "zoo", "--runs", "0"], "--runs"),
+    (["bconv-shapes", "16x16"], "CINxCOUT@SIZE"),
 ]
 
 
