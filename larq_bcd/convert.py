@@ -6,6 +6,8 @@
   (``larq_bcd.flatbuffer``: what a flatbuffer holds, and running it).
 """
 
+import tempfile
+
 from larq_bcd.flatbuffer import Report, inspect, interpreter
 from larq_bcd.parity import MODEL_TOLERANCE, Parity, evaluate, verify
 
@@ -19,6 +21,7 @@ __all__ = [
     "binary_warnings",
     "convert",
     "evaluate",
+    "export_serving",
     "inspect",
     "interpreter",
     "verify",
@@ -36,7 +39,7 @@ def convert(model, *, int8_io=False, target="arm"):
             (-3, 3) for activations without recorded ranges: for latency tests only).
         target: ``"arm"`` (phones, Raspberry Pi) or ``"xcore"``.
     """
-    from larq_compute_engine import convert_keras_model
+    from larq_compute_engine import convert_keras_model, convert_saved_model
 
     if target not in TARGETS:
         raise ValueError(f"`target` must be one of {TARGETS}, got {target!r}.")
@@ -55,7 +58,33 @@ def convert(model, *, int8_io=False, target="arm"):
             inference_output_type=tf.int8,
             experimental_default_int8_range=(-3.0, 3.0),
         )
-    return convert_keras_model(model, **kwargs)
+    if not model.inputs:  # a subclassed model that was never called: LCE's own path traces it
+        return convert_keras_model(model, **kwargs)
+    with tempfile.TemporaryDirectory() as saved_model_dir:
+        export_serving(model, saved_model_dir)
+        return convert_saved_model(saved_model_dir, **kwargs)
+
+
+def export_serving(model, directory):
+    """Save ``model``'s inference function alone as a SavedModel in ``directory``: what LCE
+    converts, with the signature Keras would write (input names, outputs keyed by the output
+    layers' names), so the flatbuffer is byte-identical to ``convert_keras_model``'s.
+
+    LCE's ``convert_keras_model`` calls Keras' ``model.save``, which also traces every
+    layer's call and loss functions for reloading in Python: measured 3.6-4.7x slower for the
+    whole conversion of ResNet-20, BCDNet-A and DyBinaryCCT at 32x32.
+    """
+    specs = [tf.TensorSpec(t.shape, t.dtype, name=name) for t, name in zip(model.inputs, model.input_names)]
+
+    @tf.function(input_signature=specs, autograph=False)
+    def serve(*inputs):
+        outputs = model(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
+        outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+        return dict(zip(model.output_names, outputs))
+
+    module = tf.Module()
+    module.weights = list(model.variables)  # the variables alone: no Keras layer is saved
+    tf.saved_model.save(module, directory, signatures={"serving_default": serve.get_concrete_function()})
 
 
 def binary_warnings(model, report):

@@ -42,3 +42,30 @@ def test_batch_norm_after_a_binary_conv_fuses_into_lce_bconv2d():
     flatbuffer = convert.convert(model)
     assert convert.inspect(flatbuffer).ops == {"LceBconv2d": 1, "LceQuantize": 1}  # no MUL/ADD left
     assert convert.verify(model, flatbuffer, samples=2).relative_diff < 1e-4
+
+
+@pytest.mark.parametrize("name,int8_io", [("react_block_cde", False), ("recu_conv_hardtanh", True)])
+def test_convert_is_byte_identical_to_lce_convert_keras_model(name, int8_io):
+    """``convert`` exports the inference function alone (faster than Keras' full save)."""
+    import tensorflow as tf
+    from larq_compute_engine import convert_keras_model
+
+    model = randomize(build(name))
+    kwargs = {"inference_input_type": tf.int8, "inference_output_type": tf.int8} if int8_io else {}
+    if int8_io:
+        kwargs["experimental_default_int8_range"] = (-3.0, 3.0)
+    assert convert.convert(model, int8_io=int8_io) == convert_keras_model(model, **kwargs)
+
+
+def test_convert_a_two_output_model_keeps_the_output_names_and_order():
+    from larq_bcd import layers
+
+    import tensorflow as tf
+    from larq_compute_engine import convert_keras_model
+
+    x = tf.keras.Input((8, 8, 32), name="image")
+    y = tf.keras.layers.GlobalAveragePooling2D()(layers.BinaryConv2D(32, 3)(x))
+    model = randomize(tf.keras.Model(x, [tf.keras.layers.Dense(3, name="b")(y), tf.keras.layers.Dense(5, name="a")(y)]))
+    flatbuffer = convert.convert(model)
+    assert flatbuffer == convert_keras_model(model)
+    assert convert.interpreter(flatbuffer).output_shapes == [(1, 3), (1, 5)]
