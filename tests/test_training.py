@@ -1,4 +1,5 @@
 import dataclasses
+import glob
 import json
 import math
 import os
@@ -85,6 +86,18 @@ def test_recipe_overrides_and_errors(tmp_path):
     assert staged.step1 == {"learning_rate": 4.0e-3, "weight_decay": 0.01} and staged.step2 == {"learning_rate": 5.0e-4}
     with pytest.raises(ValueError, match="recipe key `step2`"):
         Recipe.from_file(str(path), ["step2={epochs: 3}"])
+    # One recipe for several models: "{model}" in the run's folders.
+    path.write_text("model: reactnet_a\noutput: runs/rank_{model}\nstate_dir: zoo/checkpoints/rank_{model}\n")
+    shared = Recipe.from_file(str(path), ["model=bcdnet_b"])
+    assert shared.output == "runs/rank_bcdnet_b" and shared.state_dir == "zoo/checkpoints/rank_bcdnet_b"
+
+
+def test_every_committed_recipe_is_valid():
+    recipes = glob.glob(os.path.join(os.path.dirname(__file__), "..", "zoo", "recipes", "*.yaml"))
+    assert len(recipes) >= 10
+    for path in recipes:
+        recipe = Recipe.from_file(path)
+        assert "{" not in recipe.output and "{" not in (recipe.state_dir or ""), path
 
 
 def test_two_step_training_with_a_teacher_end_to_end(tmp_path):

@@ -116,6 +116,11 @@ class Recipe:
             raise ValueError(f"{path}: unknown recipe keys {unknown}; known: {sorted(known)}")
         if "model" not in config:
             raise ValueError(f"{path}: a recipe needs `model` (one of {zoo.available()}).")
+        # One recipe for several models (an equal-budget comparison): "{model}" in the
+        # run's folders is the model's name, e.g. `output: runs/rank30_{model}_cifar10`.
+        for key in ("output", "state_dir"):
+            if isinstance(config.get(key), str) and isinstance(config["model"], str):
+                config[key] = config[key].replace("{model}", config["model"])
         return cls(**config)
 
 
