@@ -88,7 +88,8 @@ def export_serving(model, directory):
 
 
 def binary_warnings(model, report):
-    """Plain-language warnings when a model did not become (fully) bit-packed."""
+    """Plain-language warnings when a model did not become (fully) bit-packed, or when its
+    binary convs read channel counts that waste part of LCE's 32-bit words."""
     import larq as lq
 
     warnings = []
@@ -100,4 +101,20 @@ def binary_warnings(model, report):
         )
     if not report.ops.get("LceBconv2d"):
         warnings.append("no layer became a bit-packed LceBconv2d: this .tflite is not a binary network.")
+        return warnings
+    partial = [
+        (layer.name, layer.input_shape[-1])
+        for layer in model.layers
+        if isinstance(layer, lq.layers.QuantConv2D)
+        and layer.input_quantizer is not None
+        and isinstance(layer.input_shape, tuple)
+        and layer.input_shape[-1] % 32
+    ]
+    if partial:
+        examples = ", ".join(f"{name}: {channels}" for name, channels in partial[:3])
+        warnings.append(
+            f"{len(partial)} binary conv(s) read input channels that are not a multiple of 32 "
+            f"({examples}): LCE packs 32 channels per word, so each costs as much as with the "
+            "next multiple of 32 (measure it: larq-bcd bconv-shapes)."
+        )
     return warnings

@@ -219,3 +219,16 @@ def test_a_corrupt_image_is_named_in_evaluation_and_training(tmp_path, capsys):
     )
     with pytest.raises(ValueError, match="3.png: not a readable image"):
         train(recipe, log=lambda *_: None)
+
+
+def test_binary_convs_that_half_fill_lce_words_are_named(tmp_path, capsys):
+    from larq_bcd import layers
+
+    x = tf.keras.Input((8, 8, 16))
+    y = layers.BinaryConv2D(32, 3, name="narrow")(x)
+    y = layers.BinaryConv2D(8, 3, name="full")(y)
+    path = str(tmp_path / "narrow.keras")
+    tf.keras.Model(x, y).save(path)
+    assert cli.lce_convert_main([path, "-o", str(tmp_path / "n.tflite")]) == 0
+    err = capsys.readouterr().err
+    assert "1 binary conv(s) read input channels that are not a multiple of 32 (narrow: 16)" in err
