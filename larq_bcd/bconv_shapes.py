@@ -20,8 +20,12 @@ import re
 from larq_bcd import benchmark
 from larq_bcd._utils import atomic_output, positive_int, write_report
 
-#: ResNet-20's binary conv shapes (stage 1, 2, 3) each beside its RepConv (beta=2) equivalent.
-DEFAULT_SHAPES = ("16x16@32", "32x8@32", "32x32@16", "64x16@16", "64x64@8", "128x32@8")
+#: ResNet-20's binary conv shapes (stage 1, 2, 3) each beside its RepConv (beta=2) equivalent,
+#: then 8 to 64 input channels at 16 outputs (the cost steps at each multiple of 32).
+DEFAULT_SHAPES = (
+    *("16x16@32", "32x8@32", "32x32@16", "64x16@16", "64x64@8", "128x32@8"),
+    *("8x16@32", "32x16@32", "48x16@32", "64x16@32"),
+)
 
 _SHAPE = re.compile(r"^(\d+)x(\d+)@(\d+)$")
 
@@ -100,7 +104,7 @@ def markdown(results, command=""):
         "to one `LceBconv2d` and timed interleaved with the others, batch 1. Shapes are",
         "CINxCOUT@SIZE. LCE packs 32 input channels into each word; fewer leave it part empty.",
         "The default rows are ResNet-20's three stage shapes, each beside its RepConv (beta=2)",
-        "equivalent, which has the same binary MACs.",
+        "equivalent, which has the same binary MACs; then 8 to 64 input channels at 16 outputs.",
         "",
         "| shape | binary MACs (M) | input words / pixel | median us | p10-p90 us | us per M MACs | latency / first |",
         "|---|---|---|---|---|---|---|",
