@@ -102,14 +102,8 @@ def binary_warnings(model, report):
     if not report.ops.get("LceBconv2d"):
         warnings.append("no layer became a bit-packed LceBconv2d: this .tflite is not a binary network.")
         return warnings
-    partial = [
-        (layer.name, layer.input_shape[-1])
-        for layer in model.layers
-        if isinstance(layer, lq.layers.QuantConv2D)
-        and layer.input_quantizer is not None
-        and isinstance(layer.input_shape, tuple)
-        and layer.input_shape[-1] % 32
-    ]
+    binary = [layer for layer in model.layers if isinstance(layer, lq.layers.QuantConv2D) and layer.input_quantizer]
+    partial = [(layer.name, channels) for layer in binary if (channels := _input_channels(layer)) and channels % 32]
     if partial:
         examples = ", ".join(f"{name}: {channels}" for name, channels in partial[:3])
         warnings.append(
@@ -118,3 +112,11 @@ def binary_warnings(model, report):
             "next multiple of 32 (measure it: larq-bcd bconv-shapes)."
         )
     return warnings
+
+
+def _input_channels(layer):
+    """The channel count a layer reads, or None (unknown, or called on several shapes)."""
+    try:
+        return layer.input_shape[-1]
+    except (AttributeError, TypeError):
+        return None
