@@ -15,6 +15,7 @@ all of them are timed interleaved (``benchmark.measure``): read the ratios.
 """
 
 import math
+import os
 import re
 
 from larq_bcd import benchmark
@@ -60,8 +61,11 @@ def single_conv(c_in, c_out, size, *, kernel_size=3, pad_values=0.0):
     return tf.keras.Model(inputs, x, name=f"bconv_{c_in}x{c_out}_{size}")
 
 
-def measure(shapes=DEFAULT_SHAPES, *, threads=1, runs=200, log=print):
+def measure(shapes=DEFAULT_SHAPES, *, threads=1, runs=200, tflite_dir=None, log=print):
     """Convert one binary conv per shape and time them all interleaved; list of dicts.
+
+    ``tflite_dir``: also write each flatbuffer there as ``bconv_CINxCOUT_SIZE.tflite`` (to
+    time the same convs on a device with ``convert/device_benchmark.py``).
 
     Each result holds ``benchmark.measure``'s fields and ``c_in``, ``c_out``, ``size``,
     ``binary_macs``, ``input_words`` (\\(\\lceil c_{in}/32 \\rceil\\)), ``ops`` (the converted
@@ -78,6 +82,10 @@ def measure(shapes=DEFAULT_SHAPES, *, threads=1, runs=200, log=print):
         report = convert.inspect(flatbuffer).as_dict()
         if report["ops"].get("LceBconv2d") != 1 or report["float_convs"]:
             raise RuntimeError(f"{c_in}x{c_out}@{size} did not convert to one LceBconv2d: {report['ops']}")
+        if tflite_dir:
+            os.makedirs(tflite_dir, exist_ok=True)
+            with atomic_output(os.path.join(tflite_dir, f"bconv_{c_in}x{c_out}_{size}.tflite")) as handle:
+                handle.write(flatbuffer)
         flatbuffers.append(flatbuffer)
         names.append(f"{c_in}x{c_out}@{size}")
         reports.append(report)

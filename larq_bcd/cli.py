@@ -183,7 +183,9 @@ def _conv_shape_arg(text):
 def cmd_bconv_shapes(args):
     from larq_bcd import bconv_shapes
 
-    results = bconv_shapes.measure(args.shapes or bconv_shapes.DEFAULT_SHAPES, threads=args.threads, runs=args.runs)
+    results = bconv_shapes.measure(
+        args.shapes or bconv_shapes.DEFAULT_SHAPES, threads=args.threads, runs=args.runs, tflite_dir=args.tflite_dir
+    )
     written = bconv_shapes.write(results, args.output, args.stem, args.invocation)
     print(bconv_shapes.markdown(results))
     print("wrote " + ", ".join(written))
@@ -323,6 +325,7 @@ def _add_measurement_commands(commands):
     shapes.add_argument("--runs", type=positive_int_arg, default=200)
     shapes.add_argument("--output", default="zoo/benchmarks")
     shapes.add_argument("--stem", default="bconv_shapes", help="file name stem of the results")
+    shapes.add_argument("--tflite-dir", help="also save each conv's .tflite here (to time them on a device)")
     shapes.set_defaults(func=cmd_bconv_shapes)
 
     table = commands.add_parser("table", help="costs of every zoo model beside the papers' numbers (zoo/models.md)")

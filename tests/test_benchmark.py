@@ -73,7 +73,10 @@ def test_benchmark_names_a_missing_file(tmp_path):
 
 
 def test_bconv_shapes_times_one_lcebconv2d_per_shape_and_writes(tmp_path):
-    results = bconv_shapes.measure(["16x16@8", "32x8@8", "64x8@4"], runs=3, log=lambda _: None)
+    results = bconv_shapes.measure(
+        ["16x16@8", "32x8@8", "64x8@4"], runs=3, tflite_dir=str(tmp_path / "t"), log=lambda _: None
+    )
+    assert sorted(os.listdir(tmp_path / "t")) == ["bconv_16x16_8.tflite", "bconv_32x8_8.tflite", "bconv_64x8_4.tflite"]
     assert [r["name"] for r in results] == ["16x16@8", "32x8@8", "64x8@4"]
     assert all(r["ops"] == {"LceBconv2d": 1, "LceQuantize": 1} for r in results)
     assert results[0]["binary_macs"] == results[1]["binary_macs"] == 8 * 8 * 16 * 16 * 9
