@@ -191,6 +191,21 @@ def cmd_bconv_shapes(args):
     print("wrote " + ", ".join(written))
 
 
+def cmd_bconv_profile(args):
+    from larq_bcd import bconv_profile
+    from larq_bcd.loading import load_model
+
+    model = load_model(args.model, image_size=args.image_size)
+    try:
+        whole, convs = bconv_profile.measure(model, threads=args.threads, runs=args.runs)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    stem = args.stem or f"bconv_profile_{model.name}_{model.input_shape[1]}"
+    written = bconv_profile.write(whole, convs, args.output, stem, args.invocation)
+    print(bconv_profile.markdown(whole, convs))
+    print("wrote " + ", ".join(written))
+
+
 def cmd_demo(args):
     from larq_bcd import demo
 
@@ -327,6 +342,17 @@ def _add_measurement_commands(commands):
     shapes.add_argument("--stem", default="bconv_shapes", help="file name stem of the results")
     shapes.add_argument("--tflite-dir", help="also save each conv's .tflite here (to time them on a device)")
     shapes.set_defaults(func=cmd_bconv_shapes)
+
+    profile = commands.add_parser(
+        "bconv-profile", help="a model's binary convs timed one by one on LCE, beside the whole model"
+    )
+    profile.add_argument("model", help="a .keras file or a zoo name")
+    profile.add_argument("--image-size", type=positive_int_arg, default=224, help="input size for a zoo name")
+    profile.add_argument("--threads", type=positive_int_arg, default=1)
+    profile.add_argument("--runs", type=positive_int_arg, default=100)
+    profile.add_argument("--output", default="zoo/benchmarks")
+    profile.add_argument("--stem", default=None, help="file name stem (default bconv_profile_<model>_<size>)")
+    profile.set_defaults(func=cmd_bconv_profile)
 
     table = commands.add_parser("table", help="costs of every zoo model beside the papers' numbers (zoo/models.md)")
     table.add_argument("--output", default="zoo")

@@ -1,7 +1,7 @@
 import json
 import os
 
-from larq_bcd import bconv_shapes, benchmark, convert, device, layers
+from larq_bcd import bconv_profile, bconv_shapes, benchmark, convert, device, layers
 
 import pytest
 import tensorflow as tf
@@ -91,3 +91,23 @@ def test_bconv_shapes_times_one_lcebconv2d_per_shape_and_writes(tmp_path):
 def test_bconv_shape_errors_name_the_format(text):
     with pytest.raises(ValueError, match="CINxCOUT@SIZE|positive integer"):
         bconv_shapes.parse_shape(text)
+
+
+def test_bconv_profile_times_each_binary_conv_of_a_model(tmp_path):
+    x = tf.keras.Input((8, 8, 16))
+    y = layers.BinaryConv2D(32, 3, name="first")(x)
+    y = tf.keras.layers.BatchNormalization()(y)
+    y = layers.RepConv(32, 3, beta=2, strides=2, name="second")(y)
+    model = tf.keras.Model(x, tf.keras.layers.Dense(3)(tf.keras.layers.GlobalAveragePooling2D()(y)), name="tiny")
+    whole, convs = bconv_profile.measure(model, runs=3, log=lambda _: None)
+    assert whole["name"] == "tiny" and [r["name"] for r in convs] == ["first", "second"]
+    assert [(r["c_in"], r["c_out"], r["size"], r["strides"]) for r in convs] == [
+        (16, 32, 8, [1, 1]),
+        (32, 64, 8, [2, 2]),
+    ]
+    assert [r["input_words"] for r in convs] == [1, 1]
+    assert sum(r["share"] for r in convs) == pytest.approx(1.0)
+    paths = bconv_profile.write(whole, convs, str(tmp_path), "p", command="larq-bcd bconv-profile")
+    assert "| second | 32 -> 64 | 8x8 | 3x3 / 2 | 1 |" in open(paths[1]).read()
+    with pytest.raises(ValueError, match="no binary conv"):
+        bconv_profile.measure(tf.keras.Model(x, tf.keras.layers.Conv2D(4, 3)(x)), runs=1)

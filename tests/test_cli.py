@@ -142,6 +142,7 @@ BAD_INPUTS = [
     (["tradeoff", "missing.keras"], "missing.keras: no such saved model or run folder"),
     (["tradeoff", "zoo", "--runs", "0"], "--runs"),
     (["bconv-shapes", "16x16"], "CINxCOUT@SIZE"),
+    (["bconv-profile", "missing.keras"], "model file not found: missing.keras"),
 ]
 
 
