@@ -16,17 +16,6 @@ from larq_bcd import benchmark
 from larq_bcd._utils import atomic_output, write_report
 
 
-def binary_convs(model):
-    """The model's binary convs (``QuantConv2D`` with an input quantizer), in layer order."""
-    import larq as lq
-
-    return [
-        layer
-        for layer in model.layers
-        if isinstance(layer, lq.layers.QuantConv2D) and layer.input_quantizer is not None
-    ]
-
-
 def single_layer(layer):
     """A fresh copy of ``layer`` (same config, new weights) as a model at its input shape."""
     import tensorflow as tf
@@ -49,7 +38,7 @@ def measure(model, *, threads=1, runs=100, log=print):
     """
     from larq_bcd import convert
 
-    layers = binary_convs(model)
+    layers = convert.binary_convs(model)
     if not layers:
         raise ValueError(f"{model.name} has no binary conv (QuantConv2D with an input quantizer) to profile.")
     flatbuffers, reports = [convert.convert(model)], []

@@ -18,6 +18,7 @@ __all__ = [
     "Parity",
     "Report",
     "TARGETS",
+    "binary_convs",
     "binary_warnings",
     "convert",
     "evaluate",
@@ -102,8 +103,11 @@ def binary_warnings(model, report):
     if not report.ops.get("LceBconv2d"):
         warnings.append("no layer became a bit-packed LceBconv2d: this .tflite is not a binary network.")
         return warnings
-    binary = [layer for layer in model.layers if isinstance(layer, lq.layers.QuantConv2D) and layer.input_quantizer]
-    partial = [(layer.name, channels) for layer in binary if (channels := _input_channels(layer)) and channels % 32]
+    partial = [
+        (layer.name, channels)
+        for layer in binary_convs(model)
+        if (channels := _input_channels(layer)) and channels % 32
+    ]
     if partial:
         examples = ", ".join(f"{name}: {channels}" for name, channels in partial[:3])
         warnings.append(
@@ -112,6 +116,17 @@ def binary_warnings(model, report):
             "next multiple of 32 (measure it: larq-bcd bconv-shapes)."
         )
     return warnings
+
+
+def binary_convs(model):
+    """The model's binary convs (``QuantConv2D`` with an input quantizer), in layer order."""
+    import larq as lq
+
+    return [
+        layer
+        for layer in model.layers
+        if isinstance(layer, lq.layers.QuantConv2D) and layer.input_quantizer is not None
+    ]
 
 
 def _input_channels(layer):
