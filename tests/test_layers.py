@@ -179,3 +179,43 @@ def test_point_block_has_one_branch():
     model = tf.keras.Model(x, blocks.point_block(x))
     assert sum(isinstance(l, layers.TokenWiseBinaryMLP) for l in model.layers) == 1
     assert not any(isinstance(l, layers.ShiftSampling) for l in model.layers)
+
+
+# Every exported layer, on a 7x7x16 input (odd: the stride-2 grids differ by padding).
+SHAPE_CASES = {
+    "BinaryConv2D": lambda: layers.BinaryConv2D(8, 3, strides=2),
+    "ChannelReplicate": lambda: layers.ChannelReplicate(3),
+    "ContextualDynamicEmbedding": lambda: layers.ContextualDynamicEmbedding(24, reduction=2),
+    "ExpandShrink": lambda: layers.ExpandShrink(16, 3, tau=2, strides=2),
+    "HardTanh": lambda: layers.HardTanh(),
+    "LearnableBias": lambda: layers.LearnableBias(),
+    "PositionalEmbedding": lambda: layers.PositionalEmbedding(),
+    "RPReLU": lambda: layers.RPReLU(),
+    "RepConv": lambda: layers.RepConv(16, 3, beta=2, strides=2),
+    "SequencePooling": lambda: layers.SequencePooling(),
+    "ShiftSampling": lambda: layers.ShiftSampling("long", "zero"),
+    "TokenAttention": lambda: layers.TokenAttention(4),
+    "TokenWiseBinaryMLP": lambda: layers.TokenWiseBinaryMLP(24),
+    "TorchMaxPool2D": lambda: layers.TorchMaxPool2D(),
+    "TorchPaddingBinaryConv2D": lambda: layers.TorchPaddingBinaryConv2D(8, 3, strides=2),
+    "ZeroPadChannels": lambda: layers.ZeroPadChannels(24),
+}
+
+
+def test_shape_cases_cover_every_exported_layer():
+    assert sorted(SHAPE_CASES) == sorted(layers.__all__)
+
+
+@pytest.mark.parametrize("name", sorted(SHAPE_CASES))
+def test_compute_output_shape_is_the_shape_of_the_output(name):
+    shape = (2, 7, 7, 16)
+    inputs = tf.keras.Input(shape[1:], batch_size=shape[0])
+    x = RNG.normal(0, 1, shape).astype(np.float32)
+    layer = SHAPE_CASES[name]()
+    if name == "TokenAttention":
+        inputs, x, shape = [inputs] * 3, [x] * 3, [shape] * 3
+    symbolic = tf.nest.map_structure(lambda t: t.shape, layer(inputs))  # functional (graph) call
+    computed = layer.compute_output_shape(shape)
+    eager = tf.nest.map_structure(lambda t: t.shape, layer(x))
+    assert tf.nest.map_structure(tuple, computed) == tf.nest.map_structure(tuple, eager)
+    assert tf.nest.map_structure(tuple, symbolic) == tf.nest.map_structure(tuple, eager)

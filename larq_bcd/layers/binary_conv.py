@@ -50,6 +50,17 @@ class BinaryConv2D(lq.layers.QuantConv2D):
                 **kwargs,
             )
 
+    def _conv(self, inputs):
+        """The binary convolution itself (``QuantConv2D.call``), for subclasses that add ops
+        around it and so have another ``compute_output_shape``: Keras' ``Conv.call`` sets
+        its output's static shape from ``compute_output_shape``, so while it runs that is
+        the conv's own (the way larq swaps ``padding`` during its call)."""
+        self.compute_output_shape = super().compute_output_shape
+        try:
+            return super().call(inputs)
+        finally:
+            del self.compute_output_shape
+
 
 @contextlib.contextmanager
 def _quiet_larq():
@@ -106,9 +117,12 @@ class TorchPaddingBinaryConv2D(BinaryConv2D):
         super().build(self._padded(shape))
         self.input_spec = tf.keras.layers.InputSpec(ndim=4, axes={-1: int(shape[-1])})
 
+    def compute_output_shape(self, input_shape):
+        return super().compute_output_shape(self._padded(input_shape))
+
     def call(self, inputs):
         pads = [(0, 0), *self._pads(), (0, 0)]
-        outputs = super().call(tf.pad(inputs, pads))
+        outputs = self._conv(tf.pad(inputs, pads))
         _, height, width, _ = inputs.shape
         # The border is the same in every input channel: one channel against the kernel
         # summed over input channels gives the same correction, C_in times cheaper.

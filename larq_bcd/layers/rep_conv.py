@@ -75,7 +75,11 @@ class RepConv(BinaryConv2D):
         super().build(input_shape)
 
     def call(self, inputs):
-        return tf.tile(super().call(inputs), [1, 1, 1, self._replicas])
+        return tf.tile(self._conv(inputs), [1, 1, 1, self._replicas])
+
+    def compute_output_shape(self, input_shape):
+        shape = super().compute_output_shape(input_shape)
+        return shape[:-1].concatenate([self.filters * self._replicas])
 
     def get_config(self):
         config = super().get_config()
