@@ -311,20 +311,29 @@ def test_report_table_curves_and_best_binary_model(tmp_path):
 def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path):
     from larq_bcd.training import report
 
-    def fake_state(model, curve):
-        state = tmp_path / model
+    def fake_state(model, curve, quantization="binary"):
+        state = tmp_path / f"{model}_{quantization}"
         state.mkdir()
-        (state / "recipe.json").write_text(json.dumps({"model": model, "epochs": 600}))
+        recipe = {"model": model, "epochs": 600, "model_args": {"quantization": quantization}}
+        (state / "recipe.json").write_text(json.dumps(recipe))
         rows = "".join(f"{i},0.5,1.0,1800,{a},1.0\n" for i, a in enumerate(curve))
         (state / "history_train.csv").write_text("epoch,accuracy,loss,seconds,val_accuracy,val_loss\n" + rows)
         return str(state)
 
-    states = [fake_state("resnet20", [0.3, 0.4, 0.5, 0.6]), fake_state("rep_resnet20", [0.35, 0.45])]
+    states = [
+        fake_state("resnet20", [0.3, 0.4, 0.5, 0.6]),
+        fake_state("rep_resnet20", [0.35, 0.45]),
+        fake_state("reactnet_a", [0.4, 0.5]),
+        fake_state("reactnet_resnet18", [0.6, 0.7], quantization="float"),
+    ]
     report.write_progress(report.progress(states), str(tmp_path), "recu", command="larq-bcd report --in-progress")
     table = (tmp_path / "recu.md").read_text()
     assert "at least **2 epochs**" in table
-    assert "| resnet20 | 4 / 600 | 40.00% | 60.00% | 60.00% | 2.0 | 87.5% |" in table
-    assert "| rep_resnet20 | 2 / 600 | 45.00% | 45.00% | 45.00% | 1.0 | 88.97% |" in table
+    assert "| resnet20 | 4 / 600 | 40.00% | 60.00% | 60.00% | 2.0 | 87.5% (CIFAR-10) |" in table
+    assert "| rep_resnet20 | 2 / 600 | 45.00% | 45.00% | 45.00% | 1.0 | 88.97% (CIFAR-10) |" in table
+    assert "| reactnet_a | 2 / 600 | 50.00% | 50.00% | 50.00% | 1.0 | 69.4% (ImageNet) |" in table
+    # the paper's number is the binary model's: none for a float twin
+    assert "| reactnet_resnet18 (float twin) | 2 / 600 | 70.00% | 70.00% | 70.00% | 1.0 | – |" in table
     with pytest.raises(FileNotFoundError, match="no recipe.json"):
         report.progress([str(tmp_path / "zoo")])
 

@@ -118,14 +118,17 @@ def progress(states):
                 with open(path) as handle:
                     seconds += sum(float(row.get("seconds") or 0.0) for row in csv.DictReader(handle))
         paper = zoo.config(recipe["model"]).paper
+        float_twin = recipe.get("model_args", {}).get("quantization") == "float"
         rows.append(
             {
                 "run": state,
                 "model": recipe["model"],
+                "float_twin": float_twin,
                 "planned_epochs": recipe["epochs"] + (recipe.get("step1_epochs", 0) if recipe.get("two_step") else 0),
                 "curve": (epochs, accuracy),
                 "hours": round(seconds / 3600, 2),
-                "paper_top1": paper.top1 if paper else None,
+                # The paper's binary model, on the paper's dataset: not the float twin's.
+                "paper": None if float_twin or not paper or paper.top1 is None else (paper.top1, paper.dataset),
             }
         )
     return rows
@@ -140,8 +143,9 @@ def write_progress(rows, output, name, command):
         "",
         f"Every run has trained at least **{budget} epochs**; the table compares them there (test",
         "top-1 on the 10,000 test images after that epoch), beside how far each got and the paper's",
-        "number after its full schedule. Early in a long cosine schedule the learning rate is still",
-        "near its peak: these are not final accuracies and the ranking may change.",
+        "number after its full schedule, on the paper's dataset (an ImageNet number does not compare",
+        "with a CIFAR-10 run). Early in a long cosine schedule the learning rate is still near its",
+        "peak: these are not final accuracies and the ranking may change.",
         "",
         f"| model | epochs reached / planned | top-1 at epoch {budget} | best so far | last | training hours | paper (full schedule) |",
         "|---|---|---|---|---|---|---|",
@@ -151,9 +155,10 @@ def write_progress(rows, output, name, command):
         at_budget = f"{100 * accuracy[budget - 1]:.2f}%" if budget else "–"
         best = f"{100 * max(accuracy):.2f}%" if accuracy else "–"
         last = f"{100 * accuracy[-1]:.2f}%" if accuracy else "–"
-        paper = f"{r['paper_top1']}%" if r["paper_top1"] is not None else "–"
+        paper = f"{r['paper'][0]}% ({r['paper'][1]})" if r["paper"] else "–"
+        model = f"{r['model']} (float twin)" if r["float_twin"] else r["model"]
         lines.append(
-            f"| {r['model']} | {len(accuracy)} / {r['planned_epochs']} | {at_budget} | {best} | {last} | "
+            f"| {model} | {len(accuracy)} / {r['planned_epochs']} | {at_budget} | {best} | {last} | "
             f"{r['hours']} | {paper} |"
         )
     lines += ["", f"![test top-1 per epoch]({name}_curves.png)", "", f"Made by `{command}`."]
