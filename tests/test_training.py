@@ -188,7 +188,10 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
     with pytest.raises(_Interrupted):
         run(Recipe(output=str(tmp_path / "cut"), **common), log=quiet, callbacks=[_StopAfterFirstEpoch()])
     assert not (tmp_path / "cut" / "train.weights.h5").exists()
-    resumed = run(Recipe(output=str(tmp_path / "cut"), **common), log=quiet)
+    lines = []
+    resumed = run(Recipe(output=str(tmp_path / "cut"), **common), log=lines.append)
+    assert "train: resuming at epoch 2 of 2" in lines and "train: epoch 2 of 2" in lines
+    assert "train: epoch 1 of 2" not in lines
     assert resumed["steps"]["train"]["epochs"] == 2 and len(resumed["steps"]["train"]["val_accuracy"]) == 2
     assert resumed["steps"]["train"]["val_accuracy"] == whole["steps"]["train"]["val_accuracy"]
     a = zoo.ResNet20(num_classes=10, classifier_activation=None)

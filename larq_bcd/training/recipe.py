@@ -353,6 +353,7 @@ def _fit_step(recipe, tag, model, teacher, load_train, test, epochs, weight_deca
         # order and augmentation as an uninterrupted one.
         for epoch in range(first_epoch, epochs):
             data = train if epoch == first_epoch else load_train(epoch)
+            log(f"{tag}: epoch {epoch + 1} of {epochs}")  # Keras' own line says "Epoch k/k"
             distiller.fit(
                 data.data,
                 validation_data=test.data,
