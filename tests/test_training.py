@@ -189,7 +189,8 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
         run(Recipe(output=str(tmp_path / "cut"), **common), log=quiet, callbacks=[_StopAfterFirstEpoch()])
     assert not (tmp_path / "cut" / "train.weights.h5").exists()
     lines = []
-    resumed = run(Recipe(output=str(tmp_path / "cut"), **common), log=lines.append)
+    resumed = run(Recipe(output=str(tmp_path / "cut"), **common), command="larq-bcd train r.yaml", log=lines.append)
+    assert (tmp_path / "cut" / "command.txt").read_text() == "larq-bcd train r.yaml\n"
     assert "train: resuming at epoch 2 of 2" in lines and "train: epoch 2 of 2" in lines
     assert "train: epoch 1 of 2" not in lines
     assert resumed["steps"]["train"]["epochs"] == 2 and len(resumed["steps"]["train"]["val_accuracy"]) == 2
@@ -323,20 +324,23 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path):
         (state / "history_train.csv").write_text("epoch,accuracy,loss,seconds,val_accuracy,val_loss\n" + rows)
         return str(state)
 
+    resnet20 = fake_state("resnet20", [0.3, 0.4, 0.5, 0.6])
+    (tmp_path / resnet20 / "command.txt").write_text("larq-bcd train recu.yaml threads=1\n")
     states = [
-        fake_state("resnet20", [0.3, 0.4, 0.5, 0.6]),
+        resnet20,
         fake_state("rep_resnet20", [0.35, 0.45]),
         fake_state("reactnet_a", [0.4, 0.5]),
         fake_state("reactnet_resnet18", [0.6, 0.7], quantization="float"),
     ]
     report.write_progress(report.progress(states), str(tmp_path), "recu", command="larq-bcd report --in-progress")
     table = (tmp_path / "recu.md").read_text()
-    assert "at least **2 epochs**" in table
-    assert "| resnet20 | 4 / 600 | 40.00% | 60.00% | 60.00% | 2.0 | 87.5% (CIFAR-10) |" in table
-    assert "| rep_resnet20 | 2 / 600 | 45.00% | 45.00% | 45.00% | 1.0 | 88.97% (CIFAR-10) |" in table
-    assert "| reactnet_a | 2 / 600 | 50.00% | 50.00% | 50.00% | 1.0 | 69.4% (ImageNet) |" in table
+    assert "at least **2 epochs**" in table and "Made by `larq-bcd report --in-progress`." in table
+    row = "| resnet20 | 4 / 600 | 40.00% | 60.00% | 60.00% | 2.0 | 87.5% (CIFAR-10) | `larq-bcd train recu.yaml threads=1` |"
+    assert row in table
+    assert "| rep_resnet20 | 2 / 600 | 45.00% | 45.00% | 45.00% | 1.0 | 88.97% (CIFAR-10) | – |" in table
+    assert "| reactnet_a | 2 / 600 | 50.00% | 50.00% | 50.00% | 1.0 | 69.4% (ImageNet) | – |" in table
     # the paper's number is the binary model's: none for a float twin
-    assert "| reactnet_resnet18 (float twin) | 2 / 600 | 70.00% | 70.00% | 70.00% | 1.0 | – |" in table
+    assert "| reactnet_resnet18 (float twin) | 2 / 600 | 70.00% | 70.00% | 70.00% | 1.0 | – | – |" in table
     with pytest.raises(FileNotFoundError, match="no recipe.json"):
         report.progress([str(tmp_path / "zoo")])
 

@@ -531,6 +531,9 @@ def train(recipe, command=None, log=print, callbacks=()):
     tf.keras.utils.set_random_seed(recipe.seed)
     if _check_same_recipe(recipe):
         log(f"{recipe.model}: resuming the run in {recipe.state}")
+    if command:  # how to continue the run; ``report --in-progress`` shows it
+        with atomic_output(os.path.join(recipe.state, "command.txt"), "w") as handle:
+            handle.write(command + "\n")
     strategy = get_strategy(recipe.strategy)
     data = load_data(recipe)
     log(f"{recipe.model}: {data.num_examples} train / {data.test.num_examples} test images, {data.num_classes} classes")

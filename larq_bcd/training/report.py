@@ -117,6 +117,11 @@ def progress(states):
             if os.path.exists(path):
                 with open(path) as handle:
                     seconds += sum(float(row.get("seconds") or 0.0) for row in csv.DictReader(handle))
+        command_path = os.path.join(state, "command.txt")
+        command = None
+        if os.path.exists(command_path):
+            with open(command_path) as handle:
+                command = handle.read().strip()
         paper = zoo.config(recipe["model"]).paper
         float_twin = recipe.get("model_args", {}).get("quantization") == "float"
         rows.append(
@@ -127,6 +132,7 @@ def progress(states):
                 "planned_epochs": recipe["epochs"] + (recipe.get("step1_epochs", 0) if recipe.get("two_step") else 0),
                 "curve": (epochs, accuracy),
                 "hours": round(seconds / 3600, 2),
+                "command": command,
                 # The paper's binary model, on the paper's dataset: not the float twin's.
                 "paper": None if float_twin or not paper or paper.top1 is None else (paper.top1, paper.dataset),
             }
@@ -147,8 +153,8 @@ def write_progress(rows, output, name, command):
         "with a CIFAR-10 run). Early in a long cosine schedule the learning rate is still near its",
         "peak: these are not final accuracies and the ranking may change.",
         "",
-        f"| model | epochs reached / planned | top-1 at epoch {budget} | best so far | last | training hours | paper (full schedule) |",
-        "|---|---|---|---|---|---|---|",
+        f"| model | epochs reached / planned | top-1 at epoch {budget} | best so far | last | training hours | paper (full schedule) | command (trains or continues it) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         accuracy = r["curve"][1]
@@ -157,9 +163,10 @@ def write_progress(rows, output, name, command):
         last = f"{100 * accuracy[-1]:.2f}%" if accuracy else "–"
         paper = f"{r['paper'][0]}% ({r['paper'][1]})" if r["paper"] else "–"
         model = f"{r['model']} (float twin)" if r["float_twin"] else r["model"]
+        continue_with = f"`{r['command']}`" if r["command"] else "–"
         lines.append(
             f"| {model} | {len(accuracy)} / {r['planned_epochs']} | {at_budget} | {best} | {last} | "
-            f"{r['hours']} | {paper} |"
+            f"{r['hours']} | {paper} | {continue_with} |"
         )
     lines += ["", f"![test top-1 per epoch]({name}_curves.png)", "", f"Made by `{command}`."]
     with atomic_output(os.path.join(output, f"{name}.md"), "w") as handle:
