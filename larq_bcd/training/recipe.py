@@ -5,7 +5,7 @@
 A run writes into ``output``: ``results.json`` (top-1, epochs, wall time, images/s, the
 command), ``history*.csv``, TensorBoard logs and ``model.keras`` (float32, takes raw 0-255
 RGB, outputs logits). Its resumable state (the last epoch's weights, optimizer and schedule
-position, the per-epoch CSV log with each epoch's seconds, the recipe) lives in
+position, the per-epoch CSV log with each epoch's seconds, the recipe, the command) lives in
 ``state_dir`` (default: ``output``). Point ``state_dir`` into the repository (e.g.
 ``zoo/checkpoints/NAME``) and a long run continues on a fresh machine from its last
 completed epoch: rerun the same command. A rerun with a different recipe is refused.
