@@ -315,19 +315,19 @@ def test_report_table_curves_and_best_binary_model(tmp_path):
 def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path):
     from larq_bcd.training import report
 
-    def fake_state(model, curve, quantization="binary"):
+    def fake_state(model, curve, quantization="binary", command=None):
         state = tmp_path / f"{model}_{quantization}"
         state.mkdir()
+        if command:
+            (state / "command.txt").write_text(command + "\n")
         recipe = {"model": model, "epochs": 600, "model_args": {"quantization": quantization}}
         (state / "recipe.json").write_text(json.dumps(recipe))
         rows = "".join(f"{i},0.5,1.0,1800,{a},1.0\n" for i, a in enumerate(curve))
         (state / "history_train.csv").write_text("epoch,accuracy,loss,seconds,val_accuracy,val_loss\n" + rows)
         return str(state)
 
-    resnet20 = fake_state("resnet20", [0.3, 0.4, 0.5, 0.6])
-    (tmp_path / resnet20 / "command.txt").write_text("larq-bcd train recu.yaml threads=1\n")
     states = [
-        resnet20,
+        fake_state("resnet20", [0.3, 0.4, 0.5, 0.6], command="larq-bcd train recu.yaml threads=1"),
         fake_state("rep_resnet20", [0.35, 0.45]),
         fake_state("reactnet_a", [0.4, 0.5]),
         fake_state("reactnet_resnet18", [0.6, 0.7], quantization="float"),
