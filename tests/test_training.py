@@ -51,6 +51,20 @@ def test_dual_head_loss_is_half_label_half_distillation():
     np.testing.assert_allclose(d(data), (fc + fc_dist) / 2, rtol=1e-6)
 
 
+def test_teacher_stays_out_of_the_distillers_checkpoint(tmp_path):
+    x = tf.keras.Input((4,))
+    student = tf.keras.Model(x, tf.keras.layers.Dense(3, name="fc")(x))
+    teacher = tf.keras.Sequential([tf.keras.layers.Dense(3, input_shape=(4,), name="teacher_fc")])
+    d = Distiller(student, teacher)
+    d.compile(optimizer="adam")
+    d.fit(np.zeros((4, 4), np.float32), tf.one_hot([0, 1, 2, 0], 3), epochs=1, verbose=0)
+    assert {id(v) for v in d.trainable_weights} == {id(v) for v in student.trainable_weights}
+    path = tf.train.Checkpoint(model=d).save(str(tmp_path / "ckpt"))
+    names = [name for name, _ in tf.train.list_variables(path)]
+    assert not any("teacher" in n for n in names), names
+    assert d.teacher is teacher and not teacher.trainable
+
+
 def test_dual_head_only_for_the_models_that_have_it():
     dual_head_models = [name for name in zoo.available() if zoo.config(name).dual_head]
     assert dual_head_models == ["bcdnet_a", "bcdnet_b"]

@@ -23,7 +23,8 @@ class Distiller(tf.keras.Model):
       \(\mathcal{L} = \tfrac12 \mathrm{CE}_{ls}(y, z_{fc}) + \tfrac12 \mathcal{L}_{KD}(z_t, z_{fc\_dist})\).
 
     Predictions (``call``, ``evaluate``) are the student's logits, averaged over two heads.
-    Without a teacher it trains on labels only (dual heads both on labels). ``l2`` adds
+    Without a teacher it trains on labels only (dual heads both on labels). The teacher is
+    not tracked: ``weights`` and checkpoints hold the student only. ``l2`` adds
     \(\tfrac{l_2}{2}\sum_w \|w\|^2\) over every trainable weight: the coupled weight decay of
     PyTorch's SGD (ReCU's recipe).
     """
@@ -32,7 +33,11 @@ class Distiller(tf.keras.Model):
         super().__init__(**kwargs)
         self.l2 = float(l2)
         self.student = student
+        # Not tracked: the frozen teacher is loaded from its own file, so it stays out of
+        # the Distiller's weights and out of every BackupAndRestore checkpoint of the run.
+        self._self_setattr_tracking = False
         self.teacher = teacher
+        self._self_setattr_tracking = True
         if teacher is not None:
             teacher.trainable = False
         self.temperature = temperature
