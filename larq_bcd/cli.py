@@ -20,6 +20,10 @@ from larq_bcd._utils import (
 )
 from larq_bcd.parity import MODEL_TOLERANCE
 
+#: ``train``'s exit code when its ``--stop-after`` budget ran out before the run finished
+#: (sysexits' EX_TEMPFAIL: try again later). The state is kept; rerunning continues it.
+EXIT_STOPPED_EARLY = 75
+
 
 class CommandError(Exception):
     """A user-facing failure: printed as one line, exit code 2."""
@@ -132,7 +136,7 @@ def cmd_evaluate(args):
 
 
 def cmd_train(args):
-    from larq_bcd.training.recipe import Recipe, run
+    from larq_bcd.training.recipe import Recipe, StoppedEarly, run
 
     recipe = Recipe.from_file(args.recipe, args.overrides)
     if args.strategy:
@@ -140,7 +144,11 @@ def cmd_train(args):
     if args.overwrite:  # start over: the folders of the earlier run are removed first
         for folder in {recipe.output, recipe.state}:
             shutil.rmtree(folder, ignore_errors=True)
-    run(recipe, command=_command("larq-bcd train", [args.recipe, *args.overrides]))
+    try:
+        run(recipe, command=_command("larq-bcd train", [args.recipe, *args.overrides]), stop_after=args.stop_after)
+    except StoppedEarly as stop:
+        print(f"larq-bcd train: {stop}", file=sys.stderr)
+        return EXIT_STOPPED_EARLY
 
 
 def cmd_benchmark(args):
@@ -466,6 +474,14 @@ def build_parser():
         help="delete the run's output and state folders first (a rerun otherwise resumes, "
         "and a changed recipe is refused)",
     )
+    train.add_argument(
+        "--stop-after",
+        type=nonnegative_float_arg,
+        default=None,
+        metavar="MINUTES",
+        help="time budget: start no epoch after MINUTES; the state is kept, a rerun continues "
+        f"(exit code {EXIT_STOPPED_EARLY} if the run is not finished)",
+    )
     train.set_defaults(func=cmd_train)
 
     benchmark = commands.add_parser("benchmark", help="latency of .tflite files, side by side")
@@ -507,12 +523,12 @@ def _run(parser, argv):
     args.invocation = _command(parser.prog, argv)  # written next to the numbers it makes
     _quiet(args.verbose)
     try:
-        args.func(args)
+        code = args.func(args)  # None, or a command's own exit code (train --stop-after)
     except USER_ERRORS as error:
         lines = str(error).strip().splitlines() or [type(error).__name__]
         print(f"{parser.prog}: error: {lines[0]}", file=sys.stderr)
         return 2
-    return 0
+    return code or 0
 
 
 def main(argv=None):

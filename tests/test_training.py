@@ -3,6 +3,7 @@ import glob
 import json
 import math
 import os
+import time
 
 from larq_bcd import zoo
 from larq_bcd.training import Distiller, Recipe, WarmupDecay, distillation_loss, run
@@ -215,6 +216,36 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
     b.load_weights(tmp_path / "cut" / "train.weights.h5")
     for x, y in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
+
+
+def test_train_stop_after_ends_on_an_epoch_boundary_and_a_rerun_continues(tmp_path, monkeypatch, capsys):
+    """``larq-bcd train --stop-after MINUTES``: no epoch starts after the budget; exit code 75,
+    the state kept; the same command without the flag then finishes the run."""
+    import itertools
+    import types
+
+    from larq_bcd import cli
+    from larq_bcd.training import recipe as recipe_module
+
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        f"model: resnet20\ndataset: sample\noutput: {tmp_path / 'run'}\nbatch_size: 32\nepochs: 2\n"
+        "train_limit: 64\ntest_limit: 32\n"
+    )
+    ticks = itertools.count(0.0, 60.0)  # each look at the clock: one minute later
+    monkeypatch.setattr(recipe_module, "time", types.SimpleNamespace(time=time.time, monotonic=lambda: next(ticks)))
+    assert cli.main(["train", str(recipe), "--stop-after", "1.5"]) == cli.EXIT_STOPPED_EARLY
+    err = capsys.readouterr().err
+    assert "train: stopped after epoch 1 of 2 (time budget reached)" in err and "rerun the same command" in err
+    assert len((tmp_path / "run" / "history_train.csv").read_text().splitlines()) == 2  # header + epoch 1
+    assert not (tmp_path / "run" / "model.keras").exists()
+    assert cli.main(["train", str(recipe)]) == 0
+    assert "train: resuming at epoch 2 of 2" in capsys.readouterr().out
+    assert len((tmp_path / "run" / "history_train.csv").read_text().splitlines()) == 3
+    assert (tmp_path / "run" / "model.keras").exists()
+    with pytest.raises(SystemExit) as exit_info:  # argparse: one line naming the flag
+        cli.main(["train", str(recipe), "--stop-after", "soon"])
+    assert exit_info.value.code == 2 and "--stop-after: must be a number >= 0, got 'soon'" in capsys.readouterr().err
 
 
 def test_training_throughput_side_by_side_writes_json_md_png(tmp_path):

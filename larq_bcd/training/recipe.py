@@ -298,6 +298,18 @@ def _summary(history, num_examples):
     }
 
 
+class StoppedEarly(Exception):
+    """``train`` stopped at an epoch boundary because its time budget (``stop_after``) ran
+    out; the run's state is kept and rerunning the same command continues it."""
+
+    def __init__(self, tag, epoch, epochs, state):
+        super().__init__(
+            f"{tag}: stopped after epoch {epoch} of {epochs} (time budget reached); "
+            f"the state in {state} is kept: rerun the same command to continue"
+        )
+        self.tag, self.epoch, self.epochs, self.state = tag, epoch, epochs, state
+
+
 def _resume_epoch(backup):
     """The first epoch still to train: one past the epoch of the last backup (0 if none)."""
     path = tf.train.latest_checkpoint(os.path.join(backup, "chief"))
@@ -306,7 +318,20 @@ def _resume_epoch(backup):
     return int(tf.train.load_variable(path, "ckpt_saved_epoch/.ATTRIBUTES/VARIABLE_VALUE")) + 1
 
 
-def _fit_step(recipe, tag, model, teacher, load_train, test, epochs, weight_decay, strategy, log, extra_callbacks=()):
+def _fit_step(
+    recipe,
+    tag,
+    model,
+    teacher,
+    load_train,
+    test,
+    epochs,
+    weight_decay,
+    strategy,
+    log,
+    extra_callbacks=(),
+    deadline=None,
+):
     os.makedirs(recipe.output, exist_ok=True)
     os.makedirs(recipe.state, exist_ok=True)
     done = os.path.join(recipe.state, f"{tag}.weights.h5")
@@ -352,6 +377,8 @@ def _fit_step(recipe, tag, model, teacher, load_train, test, epochs, weight_deca
         # One fit per epoch, each on the data of that epoch: a resumed run sees the same
         # order and augmentation as an uninterrupted one.
         for epoch in range(first_epoch, epochs):
+            if deadline is not None and time.monotonic() >= deadline:
+                raise StoppedEarly(tag, epoch, epochs, recipe.state)
             data = train if epoch == first_epoch else load_train(epoch)
             log(f"{tag}: epoch {epoch + 1} of {epochs}")  # Keras' own line says "Epoch k/k"
             distiller.fit(
@@ -478,9 +505,10 @@ def build(recipe, num_classes, dual_head=False, strategy=None):
     return steps
 
 
-def fit(recipe, steps, data, teacher=None, strategy=None, log=print, callbacks=()):
+def fit(recipe, steps, data, teacher=None, strategy=None, log=print, callbacks=(), deadline=None):
     """Train the steps in order (step 2 starts from step 1's weights), each resumable from
-    its last completed epoch; returns ``(model, {tag: step results})``."""
+    its last completed epoch; returns ``(model, {tag: step results})``. Raises
+    ``StoppedEarly`` before an epoch that would start after ``deadline`` (``time.monotonic``)."""
     strategy = strategy or tf.distribute.get_strategy()
     results, previous = {}, None
     for step in steps:
@@ -499,6 +527,7 @@ def fit(recipe, steps, data, teacher=None, strategy=None, log=print, callbacks=(
                 strategy,
                 log,
                 callbacks,
+                deadline,
             )
         previous = step.model
     return previous, results
@@ -516,7 +545,7 @@ def export(recipe, model, data, dual_head=False):
     return final, float(top1)
 
 
-def train(recipe, command=None, log=print, callbacks=()):
+def train(recipe, command=None, log=print, callbacks=(), stop_after=None):
     """Train ``recipe`` (two steps if ``two_step``), evaluate and save it into ``output``;
     returns ``(model, results)``: the float32 inference model and the results dict.
 
@@ -524,7 +553,14 @@ def train(recipe, command=None, log=print, callbacks=()):
     epoch, with the same data order and augmentation an uninterrupted run would have had
     (or, if it finished, reports it again from its logs); a different recipe there raises
     ``ValueError``. ``callbacks`` are added to each step's ``fit``.
+
+    ``stop_after`` (minutes) is a time budget: no epoch starts once it has passed since the
+    call, and ``StoppedEarly`` is raised instead, the state kept for a rerun to continue
+    (a long run spread over sittings stops on an epoch boundary, not mid-epoch).
     """
+    if stop_after is not None and not stop_after >= 0:
+        raise ValueError(f"stop_after must be a number of minutes >= 0, got {stop_after!r}")
+    deadline = None if stop_after is None else time.monotonic() + 60.0 * stop_after
     if recipe.threads:
         tf.config.threading.set_intra_op_parallelism_threads(recipe.threads)
         tf.config.threading.set_inter_op_parallelism_threads(recipe.threads)
@@ -549,7 +585,7 @@ def train(recipe, command=None, log=print, callbacks=()):
         tf.keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
         steps = build(recipe, data.num_classes, dual_head, strategy)
-        model, step_results = fit(recipe, steps, data, teacher, strategy, log, callbacks)
+        model, step_results = fit(recipe, steps, data, teacher, strategy, log, callbacks, deadline)
     finally:
         if recipe.mixed_precision:  # leave the caller's policy (and floatx) as it was
             tf.keras.mixed_precision.set_global_policy(policy)
@@ -569,6 +605,6 @@ def train(recipe, command=None, log=print, callbacks=()):
     return final, results
 
 
-def run(recipe, command=None, log=print, callbacks=()):
+def run(recipe, command=None, log=print, callbacks=(), stop_after=None):
     """``train`` for the command line: the results dict only."""
-    return train(recipe, command, log, callbacks)[1]
+    return train(recipe, command, log, callbacks, stop_after)[1]
