@@ -360,12 +360,12 @@ def test_report_table_curves_and_best_binary_model(tmp_path):
 def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path):
     from larq_bcd.training import report
 
-    def fake_state(model, curve, quantization="binary", command=None):
-        state = tmp_path / f"{model}_{quantization}"
+    def fake_state(model, curve, quantization="binary", command=None, epochs=600):
+        state = tmp_path / f"{model}_{quantization}_{epochs}"
         state.mkdir()
         if command:
             (state / "command.txt").write_text(command + "\n")
-        recipe = {"model": model, "epochs": 600, "model_args": {"quantization": quantization}}
+        recipe = {"model": model, "epochs": epochs, "model_args": {"quantization": quantization}}
         (state / "recipe.json").write_text(json.dumps(recipe))
         rows = "".join(f"{i},0.5,1.0,1800,{a},1.0\n" for i, a in enumerate(curve))
         (state / "history_train.csv").write_text("epoch,accuracy,loss,seconds,val_accuracy,val_loss\n" + rows)
@@ -380,6 +380,7 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path):
     report.write_progress(report.progress(states), str(tmp_path), "recu", command="larq-bcd report --in-progress")
     table = (tmp_path / "recu.md").read_text()
     assert "at least **2 epochs**" in table and "Made by `larq-bcd report --in-progress`." in table
+    assert table.startswith("# recu: runs under way") and "4 of the 4 runs are still short" in table
     row = "| resnet20 | 4 / 600 | 40.00% | 60.00% | 60.00% | 2.0 | 87.5% (CIFAR-10) | `larq-bcd train recu.yaml threads=1` |"
     assert row in table
     assert "| rep_resnet20 | 2 / 600 | 45.00% | 45.00% | 45.00% | 1.0 | 88.97% (CIFAR-10) | – |" in table
@@ -388,6 +389,16 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path):
     assert "| reactnet_resnet18 (float twin) | 2 / 600 | 70.00% | 70.00% | 70.00% | 1.0 | – | – |" in table
     with pytest.raises(FileNotFoundError, match="no recipe.json"):
         report.progress([str(tmp_path / "zoo")])
+
+    # The caveat about unfinished schedules names only the runs still under way ...
+    finished = [fake_state("reactnet_a", [0.4, 0.5], epochs=2), fake_state("rep_resnet20", [0.4, 0.5, 0.6], epochs=3)]
+    report.write_progress(report.progress(finished[:1] + states[1:2]), str(tmp_path), "mixed", command="c")
+    assert "1 of the 2 runs are still short" in (tmp_path / "mixed.md").read_text()
+    # ... and disappears once every run has finished its planned epochs.
+    report.write_progress(report.progress(finished), str(tmp_path), "done", command="c")
+    table = (tmp_path / "done.md").read_text()
+    assert table.startswith("# done: finished runs") and "not final" not in table
+    assert "these are their final test accuracies" in table
 
 
 def test_tradeoff_costs_runs_on_their_flatbuffer_and_charts_them(tmp_path):

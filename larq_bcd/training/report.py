@@ -144,14 +144,24 @@ def write_progress(rows, output, name, command):
     """``<name>.md`` and ``<name>_curves.png``: runs under way compared at the longest budget
     they all reached (equal epochs), beside the papers' final numbers."""
     budget = min((len(r["curve"][1]) for r in rows), default=0)
+    under_way = [r for r in rows if len(r["curve"][1]) < r["planned_epochs"]]
+    if under_way:
+        title = "runs under way, compared at an equal budget"
+        caveat = [
+            f"{len(under_way)} of the {len(rows)} runs are still short of their planned epochs: their learning",
+            "rate has not decayed to its end yet, so their numbers are not final and the ranking may change.",
+        ]
+    else:
+        title = "finished runs, compared at an equal budget"
+        caveat = ["Every run has finished its planned epochs: these are their final test accuracies."]
     lines = [
-        f"# {name}: runs under way, compared at an equal budget",
+        f"# {name}: {title}",
         "",
         f"Every run has trained at least **{budget} epochs**; the table compares them there (test",
         "top-1 on the 10,000 test images after that epoch), beside how far each got and the paper's",
         "number after its full schedule, on the paper's dataset (an ImageNet number does not compare",
-        "with a CIFAR-10 run). Early in a long cosine schedule the learning rate is still near its",
-        "peak: these are not final accuracies and the ranking may change.",
+        "with a CIFAR-10 run).",
+        *caveat,
         "",
         f"| model | epochs reached / planned | top-1 at epoch {budget} | best so far | last | training hours | paper (full schedule) | command (trains or continues it) |",
         "|---|---|---|---|---|---|---|---|",
