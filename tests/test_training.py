@@ -230,19 +230,21 @@ def test_train_stop_after_ends_on_an_epoch_boundary_and_a_rerun_continues(tmp_pa
     recipe = tmp_path / "r.yaml"
     recipe.write_text(
         f"model: resnet20\ndataset: sample\noutput: {tmp_path / 'run'}\nbatch_size: 32\nepochs: 2\n"
-        "train_limit: 64\ntest_limit: 32\n"
+        f"train_limit: 64\ntest_limit: 32\nstate_dir: {tmp_path / 'state'}\n"
     )
     ticks = itertools.count(0.0, 60.0)  # each look at the clock: one minute later
     monkeypatch.setattr(recipe_module, "time", types.SimpleNamespace(time=time.time, monotonic=lambda: next(ticks)))
     assert cli.main(["train", str(recipe), "--stop-after", "1.5"]) == cli.EXIT_STOPPED_EARLY
     err = capsys.readouterr().err
     assert "train: stopped after epoch 1 of 2 (time budget reached)" in err and "rerun the same command" in err
-    assert len((tmp_path / "run" / "history_train.csv").read_text().splitlines()) == 2  # header + epoch 1
-    assert not (tmp_path / "run" / "model.keras").exists()
+    assert len((tmp_path / "state" / "history_train.csv").read_text().splitlines()) == 2  # header + epoch 1
+    assert not (tmp_path / "run" / "model.keras").exists() and not (tmp_path / "state" / "results.json").exists()
     assert cli.main(["train", str(recipe)]) == 0
     assert "train: resuming at epoch 2 of 2" in capsys.readouterr().out
-    assert len((tmp_path / "run" / "history_train.csv").read_text().splitlines()) == 3
+    assert len((tmp_path / "state" / "history_train.csv").read_text().splitlines()) == 3
     assert (tmp_path / "run" / "model.keras").exists()
+    # The finished run's results also sit in its state folder (``report --in-progress`` reads them).
+    assert (tmp_path / "state" / "results.json").read_text() == (tmp_path / "run" / "results.json").read_text()
     with pytest.raises(SystemExit) as exit_info:  # argparse: one line naming the flag
         cli.main(["train", str(recipe), "--stop-after", "soon"])
     assert exit_info.value.code == 2 and "--stop-after: must be a number >= 0, got 'soon'" in capsys.readouterr().err
@@ -381,12 +383,12 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path):
     table = (tmp_path / "recu.md").read_text()
     assert "at least **2 epochs**" in table and "Made by `larq-bcd report --in-progress`." in table
     assert table.startswith("# recu: runs under way") and "4 of the 4 runs are still short" in table
-    row = "| resnet20 | 4 / 600 | 40.00% | 60.00% | 60.00% | 2.0 | 87.5% (CIFAR-10) | `larq-bcd train recu.yaml threads=1` |"
+    row = "| resnet20 | 4 / 600 | 40.00% | 60.00% | 60.00% | – | 2.0 | 87.5% (CIFAR-10) | `larq-bcd train recu.yaml threads=1` |"
     assert row in table
-    assert "| rep_resnet20 | 2 / 600 | 45.00% | 45.00% | 45.00% | 1.0 | 88.97% (CIFAR-10) | – |" in table
-    assert "| reactnet_a | 2 / 600 | 50.00% | 50.00% | 50.00% | 1.0 | 69.4% (ImageNet) | – |" in table
+    assert "| rep_resnet20 | 2 / 600 | 45.00% | 45.00% | 45.00% | – | 1.0 | 88.97% (CIFAR-10) | – |" in table
+    assert "| reactnet_a | 2 / 600 | 50.00% | 50.00% | 50.00% | – | 1.0 | 69.4% (ImageNet) | – |" in table
     # the paper's number is the binary model's: none for a float twin
-    assert "| reactnet_resnet18 (float twin) | 2 / 600 | 70.00% | 70.00% | 70.00% | 1.0 | – | – |" in table
+    assert "| reactnet_resnet18 (float twin) | 2 / 600 | 70.00% | 70.00% | 70.00% | – | 1.0 | – | – |" in table
     with pytest.raises(FileNotFoundError, match="no recipe.json"):
         report.progress([str(tmp_path / "zoo")])
 
@@ -395,8 +397,11 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path):
     report.write_progress(report.progress(finished[:1] + states[1:2]), str(tmp_path), "mixed", command="c")
     assert "1 of the 2 runs are still short" in (tmp_path / "mixed.md").read_text()
     # ... and disappears once every run has finished its planned epochs.
+    # A finished run's state folder holds train's results.json: the saved model's top-1.
+    (tmp_path / "reactnet_a_binary_2" / "results.json").write_text(json.dumps({"top1": 0.5123}))
     report.write_progress(report.progress(finished), str(tmp_path), "done", command="c")
     table = (tmp_path / "done.md").read_text()
+    assert "| reactnet_a | 2 / 2 | 50.00% | 50.00% | 50.00% | 51.23% |" in table
     assert table.startswith("# done: finished runs") and "not final" not in table
     assert "these are their final test accuracies" in table
 

@@ -599,8 +599,9 @@ def train(recipe, command=None, log=print, callbacks=(), stop_after=None):
     }
     path = os.path.join(recipe.output, "model.keras")
     final.save(path)
-    with atomic_output(os.path.join(recipe.output, "results.json"), "w") as handle:
-        json.dump(results, handle, indent=2)
+    for folder in {recipe.output, recipe.state}:  # the state folder, for ``report --in-progress``
+        with atomic_output(os.path.join(folder, "results.json"), "w") as handle:
+            json.dump(results, handle, indent=2)
     log(f"{recipe.model}: top-1 {top1:.4f} on {data.test.num_examples} test images; saved {path}")
     return final, results
 

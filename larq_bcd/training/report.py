@@ -122,6 +122,10 @@ def progress(states):
         if os.path.exists(command_path):
             with open(command_path) as handle:
                 command = handle.read().strip()
+        final = None  # the saved model's top-1, once ``train`` has finished the run
+        if os.path.exists(os.path.join(state, "results.json")):
+            with open(os.path.join(state, "results.json")) as handle:
+                final = json.load(handle)["top1"]
         paper = zoo.config(recipe["model"]).paper
         float_twin = recipe.get("model_args", {}).get("quantization") == "float"
         rows.append(
@@ -132,6 +136,7 @@ def progress(states):
                 "planned_epochs": recipe["epochs"] + (recipe.get("step1_epochs", 0) if recipe.get("two_step") else 0),
                 "curve": (epochs, accuracy),
                 "hours": round(seconds / 3600, 2),
+                "final": final,
                 "command": command,
                 # The paper's binary model, on the paper's dataset: not the float twin's.
                 "paper": None if float_twin or not paper or paper.top1 is None else (paper.top1, paper.dataset),
@@ -160,22 +165,24 @@ def write_progress(rows, output, name, command):
         f"Every run has trained at least **{budget} epochs**; the table compares them there (test",
         "top-1 on the 10,000 test images after that epoch), beside how far each got and the paper's",
         "number after its full schedule, on the paper's dataset (an ImageNet number does not compare",
-        "with a CIFAR-10 run).",
+        "with a CIFAR-10 run). *Saved model* is the finished run's exported model evaluated by `train`",
+        "(its `results.json`).",
         *caveat,
         "",
-        f"| model | epochs reached / planned | top-1 at epoch {budget} | best so far | last | training hours | paper (full schedule) | command (trains or continues it) |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| model | epochs reached / planned | top-1 at epoch {budget} | best so far | last | saved model | training hours | paper (full schedule) | command (trains or continues it) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         accuracy = r["curve"][1]
         at_budget = f"{100 * accuracy[budget - 1]:.2f}%" if budget else "–"
         best = f"{100 * max(accuracy):.2f}%" if accuracy else "–"
         last = f"{100 * accuracy[-1]:.2f}%" if accuracy else "–"
+        final = f"{100 * r['final']:.2f}%" if r["final"] is not None else "–"
         paper = f"{r['paper'][0]}% ({r['paper'][1]})" if r["paper"] else "–"
         model = f"{r['model']} (float twin)" if r["float_twin"] else r["model"]
         continue_with = f"`{r['command']}`" if r["command"] else "–"
         lines.append(
-            f"| {model} | {len(accuracy)} / {r['planned_epochs']} | {at_budget} | {best} | {last} | "
+            f"| {model} | {len(accuracy)} / {r['planned_epochs']} | {at_budget} | {best} | {last} | {final} | "
             f"{r['hours']} | {paper} | {continue_with} |"
         )
     lines += ["", f"![test top-1 per epoch]({name}_curves.png)", "", f"Made by `{command}`."]
