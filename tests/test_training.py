@@ -404,6 +404,9 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path):
     assert "| reactnet_a | 2 / 2 | 50.00% | 50.00% | 50.00% | 51.23% |" in table
     assert table.startswith("# done: finished runs") and "not final" not in table
     assert "these are their final test accuracies" in table
+    (tmp_path / "reactnet_a_binary_2" / "results.json").write_text("{}")  # cut short: one line naming it
+    with pytest.raises(ValueError, match="reactnet_a_binary_2/results.json: not a results.json"):
+        report.progress(finished)
 
 
 def test_tradeoff_costs_runs_on_their_flatbuffer_and_charts_them(tmp_path):

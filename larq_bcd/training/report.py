@@ -123,9 +123,13 @@ def progress(states):
             with open(command_path) as handle:
                 command = handle.read().strip()
         final = None  # the saved model's top-1, once ``train`` has finished the run
-        if os.path.exists(os.path.join(state, "results.json")):
-            with open(os.path.join(state, "results.json")) as handle:
-                final = json.load(handle)["top1"]
+        results_path = os.path.join(state, "results.json")
+        if os.path.exists(results_path):
+            try:
+                with open(results_path) as handle:
+                    final = float(json.load(handle)["top1"])
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{results_path}: not a results.json of `larq-bcd train` ({error!r})") from None
         paper = zoo.config(recipe["model"]).paper
         float_twin = recipe.get("model_args", {}).get("quantization") == "float"
         rows.append(
