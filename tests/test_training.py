@@ -183,13 +183,15 @@ class _StopAfterFirstEpoch(tf.keras.callbacks.Callback):
 
 
 def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
-    """Stop after epoch 1 of 2, rerun: same weights as an uninterrupted run (ReCU's SGD
-    recipe: optimizer state, schedule position, tau, data order and augmentation)."""
+    """Stop after epoch 1 of 3, rerun: same weights as an uninterrupted run (ReCU's SGD
+    recipe: optimizer state, schedule position, tau, data order and augmentation). Two
+    epochs after the resume: a schedule that drifts after one (optimizer steps outside
+    the training batches) is caught by ``ScheduleCheck`` inside the run."""
     common = dict(
         model="resnet20",
         dataset="sample",
         batch_size=32,
-        epochs=2,
+        epochs=3,
         optimizer="sgd",
         learning_rate=0.05,
         warmup_epochs=0.5,
@@ -206,9 +208,9 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
     lines = []
     resumed = run(Recipe(output=str(tmp_path / "cut"), **common), command="larq-bcd train r.yaml", log=lines.append)
     assert (tmp_path / "cut" / "command.txt").read_text() == "larq-bcd train r.yaml\n"
-    assert "train: resuming at epoch 2 of 2" in lines and "train: epoch 2 of 2" in lines
-    assert "train: epoch 1 of 2" not in lines
-    assert resumed["steps"]["train"]["epochs"] == 2 and len(resumed["steps"]["train"]["val_accuracy"]) == 2
+    assert "train: resuming at epoch 2 of 3" in lines and "train: epoch 3 of 3" in lines
+    assert "train: epoch 1 of 3" not in lines
+    assert resumed["steps"]["train"]["epochs"] == 3 and len(resumed["steps"]["train"]["val_accuracy"]) == 3
     assert resumed["steps"]["train"]["val_accuracy"] == whole["steps"]["train"]["val_accuracy"]
     a = zoo.ResNet20(num_classes=10, classifier_activation=None)
     b = zoo.ResNet20(num_classes=10, classifier_activation=None)
@@ -216,6 +218,39 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
     b.load_weights(tmp_path / "cut" / "train.weights.h5")
     for x, y in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
+
+
+class _TrainsOnValidation(tf.keras.Sequential):
+    """A model whose evaluation steps the optimizer: the bug ``ScheduleCheck`` catches."""
+
+    def test_step(self, data):
+        return self.train_step(data)
+
+
+@pytest.mark.parametrize("model_class", [tf.keras.Sequential, _TrainsOnValidation])
+def test_schedule_check_stops_before_a_drifted_epoch_is_logged(tmp_path, model_class):
+    from larq_bcd.training.recipe import ScheduleCheck, ScheduleDrift
+
+    model = model_class([tf.keras.layers.Dense(1, input_shape=(2,))])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((8, 2), "float32"), np.zeros((8, 1), "float32")
+    log = tmp_path / "history.csv"
+    fit = lambda: model.fit(  # noqa: E731
+        x,
+        y,
+        batch_size=4,
+        epochs=2,
+        validation_data=(x, y),
+        callbacks=[ScheduleCheck("train", steps_per_epoch=2), tf.keras.callbacks.CSVLogger(str(log))],
+        verbose=0,
+    )
+    if model_class is tf.keras.Sequential:
+        fit()
+        assert int(model.optimizer.iterations.numpy()) == 4 and len(log.read_text().splitlines()) == 3
+    else:
+        with pytest.raises(ScheduleDrift, match="after epoch 1 the optimizer has taken 4 steps, expected 2"):
+            fit()
+        assert not log.exists() or not log.read_text().strip()  # the drifted epoch was not logged
 
 
 def test_train_stop_after_ends_on_an_epoch_boundary_and_a_rerun_continues(tmp_path, monkeypatch, capsys):

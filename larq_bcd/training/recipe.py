@@ -318,6 +318,36 @@ def _resume_epoch(backup):
     return int(tf.train.load_variable(path, "ckpt_saved_epoch/.ATTRIBUTES/VARIABLE_VALUE")) + 1
 
 
+class ScheduleDrift(RuntimeError):
+    """The optimizer's step count left ``epochs x steps per epoch``: the learning-rate
+    schedule (a function of that count) no longer matches the recipe."""
+
+
+class ScheduleCheck(tf.keras.callbacks.Callback):
+    """Stops a run whose optimizer did not take exactly ``steps_per_epoch`` steps per epoch.
+
+    After epoch ``e`` (0-based) the count must be ``(e + 1) * steps_per_epoch``. More means
+    something stepped the optimizer outside the training batches (e.g. an evaluation that
+    trained on the test set): the schedule and the test numbers would both be wrong. Put
+    before the CSV logger and ``BackupAndRestore``: the bad epoch is neither logged nor
+    saved, so the state on disk stays the last good epoch.
+    """
+
+    def __init__(self, tag, steps_per_epoch):
+        super().__init__()
+        self.tag, self.steps_per_epoch = tag, int(steps_per_epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        expected = (epoch + 1) * self.steps_per_epoch
+        taken = int(self.model.optimizer.iterations.numpy())
+        if taken != expected:
+            raise ScheduleDrift(
+                f"{self.tag}: after epoch {epoch + 1} the optimizer has taken {taken} steps, expected "
+                f"{expected} ({self.steps_per_epoch} per epoch): the learning-rate schedule has drifted. "
+                "The run stops; its state is the last good epoch."
+            )
+
+
 def _fit_step(
     recipe,
     tag,
@@ -364,7 +394,7 @@ def _fit_step(
                 "rerun with --overwrite (or a new `output`) to train it again."
             ) from None
     else:
-        callbacks = [EpochSeconds()]
+        callbacks = [EpochSeconds(), ScheduleCheck(tag, train.steps(recipe.batch_size))]
         if recu_quantizers(model):
             callbacks.append(ReCUTauSchedule(model, epochs, *recipe.recu_tau))
         callbacks += [
