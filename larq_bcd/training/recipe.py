@@ -348,6 +348,19 @@ class ScheduleCheck(tf.keras.callbacks.Callback):
             )
 
 
+def trace_evaluation(model, test_data):
+    """Trace ``model``'s evaluation now (one batch), not when the first epoch ends.
+
+    AutoGraph reads a function's source from disk the first time it converts it, at the line
+    numbers of the module the process imported. A run that first evaluates after an hour of
+    training would convert whatever the source file holds by then: an edit that shifted
+    ``distiller.py`` by five lines made ``evaluate`` run ``train_step``, training on the
+    test set (``tests/test_training.py`` reproduces it). Converted once, the function is
+    cached for the rest of the process.
+    """
+    model.evaluate(test_data.take(1), verbose=0)
+
+
 def _fit_step(
     recipe,
     tag,
@@ -404,6 +417,7 @@ def _fit_step(
             tf.keras.callbacks.TensorBoard(os.path.join(recipe.output, "logs", tag)),
             *extra_callbacks,
         ]
+        trace_evaluation(distiller, test.data)
         # One fit per epoch, each on the data of that epoch: a resumed run sees the same
         # order and augmentation as an uninterrupted one.
         for epoch in range(first_epoch, epochs):
