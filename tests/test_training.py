@@ -218,6 +218,11 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
     b.load_weights(tmp_path / "cut" / "train.weights.h5")
     for x, y in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
+    tf.keras.backend.set_floatx("float64")  # the runs left the dtype policy following floatx
+    try:
+        assert tf.keras.mixed_precision.global_policy().name == "float64"
+    finally:
+        tf.keras.backend.set_floatx("float32")
 
 
 class _TrainsOnValidation(tf.keras.Sequential):

@@ -349,16 +349,25 @@ class ScheduleCheck(tf.keras.callbacks.Callback):
 
 
 def trace_evaluation(model, test_data):
-    """Trace ``model``'s evaluation now (one batch), not when the first epoch ends.
+    """Trace ``model``'s evaluation now, on one batch of zeros shaped like ``test_data``'s,
+    not when the first epoch ends.
 
     AutoGraph reads a function's source from disk the first time it converts it, at the line
     numbers of the module the process imported. A run that first evaluates after an hour of
     training would convert whatever the source file holds by then: an edit that shifted
     ``distiller.py`` by five lines made ``evaluate`` run ``train_step``, training on the
     test set (``tests/test_training.py`` reproduces it). Converted once, the function is
-    cached for the rest of the process.
+    cached for the rest of the process (a retrace for the real batch shape reuses it). The
+    test data itself is not read here: a partial read of its in-memory cache could hide a
+    corrupt image from the evaluations that follow.
     """
-    model.evaluate(test_data.take(1), verbose=0)
+    zeros = tf.nest.map_structure(
+        lambda spec: tf.zeros([1 if size is None else size for size in spec.shape], spec.dtype),
+        test_data.element_spec,
+    )
+    options = tf.data.Options()  # every worker of a multi-worker run gets the batch
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+    model.evaluate(tf.data.Dataset.from_tensors(zeros).with_options(options), verbose=0)
 
 
 def _fit_step(
@@ -469,6 +478,14 @@ def _check_same_recipe(recipe):
     return False
 
 
+def _restore_policy(policy):
+    """Set the global dtype policy back to ``policy``. One that only followed floatx goes
+    back to following it (``None``) instead of being pinned, so a later
+    ``set_floatx("float64")`` still takes effect."""
+    following_floatx = policy.name == tf.keras.backend.floatx()
+    tf.keras.mixed_precision.set_global_policy(None if following_floatx else policy)
+
+
 def _float32_copy(recipe, model, num_classes, dual_head):
     """The trained weights in a float32 model (LCE refuses mixed precision)."""
     policy = tf.keras.mixed_precision.global_policy()
@@ -477,7 +494,7 @@ def _float32_copy(recipe, model, num_classes, dual_head):
         copy = build_model(recipe, num_classes, "binary", dual_head)
         copy.set_weights(model.get_weights())
     finally:
-        tf.keras.mixed_precision.set_global_policy(policy)
+        _restore_policy(policy)
     return zoo.fold_dual_head(copy, classifier_activation=None) if dual_head else copy
 
 
@@ -632,7 +649,7 @@ def train(recipe, command=None, log=print, callbacks=(), stop_after=None):
         model, step_results = fit(recipe, steps, data, teacher, strategy, log, callbacks, deadline)
     finally:
         if recipe.mixed_precision:  # leave the caller's policy (and floatx) as it was
-            tf.keras.mixed_precision.set_global_policy(policy)
+            _restore_policy(policy)
     final, top1 = export(recipe, model, data, dual_head)
     results = {
         "recipe": dataclasses.asdict(recipe),
