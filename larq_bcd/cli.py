@@ -270,13 +270,13 @@ def cmd_report(args):
     from larq_bcd.training import report
 
     if args.in_progress:
-        report.write_progress(report.progress(args.runs), args.output, args.name, args.invocation)
+        report.write_progress(report.progress(args.runs), args.output, args.name, args.invocation, args.notes)
         print(f"wrote {os.path.join(args.output, args.name + '.md')}")
         return
     rows = report.collect(args.runs)
     if not rows:
         raise CommandError("no finished run among " + " ".join(args.runs))
-    report.write(rows, args.output, args.name)
+    report.write(rows, args.output, args.name, args.notes)
     print(f"wrote {os.path.join(args.output, args.name + '.md')}")
 
 
@@ -410,6 +410,9 @@ def _add_measurement_commands(commands):
     )
     report.add_argument("--output", default="zoo")
     report.add_argument("--name", default="cifar10")
+    report.add_argument(
+        "--notes", metavar="FILE", help="a Markdown file written by hand, appended to the report as it is"
+    )
     report.set_defaults(func=cmd_report)
 
     tradeoff = commands.add_parser("tradeoff", help="test top-1 against OPs and latency, one chart")

@@ -424,8 +424,17 @@ def test_report_table_curves_and_best_binary_model(tmp_path):
         return str(run_dir)
 
     runs = [fake_run("reactnet_a", None, 0.47, [0.31, 0.43, 0.47]), fake_run("twin", "float", 0.70, [0.52, 0.70])]
-    report.write(report.collect(runs), str(tmp_path / "zoo"), "cifar10")
+    # A notes file that does not exist is named, and nothing is written.
+    with pytest.raises(FileNotFoundError, match="--notes .*missing.md: no such file"):
+        report.write(report.collect(runs), str(tmp_path / "zoo"), "cifar10", str(tmp_path / "missing.md"))
+    assert not (tmp_path / "zoo").exists()
+    notes = tmp_path / "notes.md"
+    notes.write_text("A paragraph written by hand.\n")
+    report.write(report.collect(runs), str(tmp_path / "zoo"), "cifar10", str(notes))
     table = (tmp_path / "zoo" / "cifar10.md").read_text()
+    # The hand-written notes survive a regeneration: appended last, named in the command.
+    assert table.endswith("\n\nA paragraph written by hand.\n")
+    assert f"--name cifar10 --notes {notes}`." in table
     assert "| reactnet_a | binary | 0.25 | 47.00% | 3 | 31.0 43.0 47.0 | 1.0 | 99.0 |" in table
     assert "| twin | float twin |" in table
     # The best *binary* run is copied, even though the float twin scores higher.
@@ -453,9 +462,12 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path):
         fake_state("reactnet_a", [0.4, 0.5]),
         fake_state("reactnet_resnet18", [0.6, 0.7], quantization="float"),
     ]
-    report.write_progress(report.progress(states), str(tmp_path), "recu", command="larq-bcd report --in-progress")
+    notes = tmp_path / "recu_notes.md"
+    notes.write_text("Why the runs differ.")
+    report.write_progress(report.progress(states), str(tmp_path), "recu", "larq-bcd report --in-progress", str(notes))
     table = (tmp_path / "recu.md").read_text()
     assert "at least **2 epochs**" in table and "Made by `larq-bcd report --in-progress`." in table
+    assert table.endswith("`larq-bcd report --in-progress`.\n\nWhy the runs differ.\n")
     assert table.startswith("# recu: runs under way") and "4 of the 4 runs are still short" in table
     row = "| resnet20 | 4 / 600 | 40.00% | 60.00% | 60.00% | – | 2.0 | 87.5% (CIFAR-10) | `larq-bcd train recu.yaml threads=1` |"
     assert row in table

@@ -3,7 +3,9 @@
     larq-bcd report runs/*_cifar10 --output zoo --name cifar10
 
 Reads each run's ``results.json`` and ``history_*.csv`` (written by ``larq-bcd train``);
-copies the best binary run's ``model.keras`` to ``<output>/<model>_<name>.keras``.
+copies the best binary run's ``model.keras`` to ``<output>/<model>_<name>.keras``. Text
+written by hand goes in a notes file (``--notes zoo/cifar10_notes.md``), appended verbatim,
+so that regenerating the report keeps it.
 """
 
 import csv
@@ -54,7 +56,22 @@ def collect(runs):
     return rows
 
 
-def write(rows, output, name):
+def read_notes(path):
+    """The Markdown of a notes file (``None``: no notes), or a FileNotFoundError naming it."""
+    if path is None:
+        return None
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"--notes {path}: no such file")
+    with open(path, encoding="utf-8") as handle:
+        return handle.read().strip()
+
+
+def _notes_flag(notes_path):
+    return f" --notes {notes_path}" if notes_path else ""
+
+
+def write(rows, output, name, notes_path=None):
+    notes = read_notes(notes_path)  # before anything is written: a bad path leaves no file
     os.makedirs(output, exist_ok=True)
     best = max((r for r in rows if not r["float_twin"]), key=lambda r: r["top1"], default=None)
     lines = [
@@ -84,7 +101,10 @@ def write(rows, output, name):
         f"![validation accuracy per epoch]({name}_curves.png)",
         "",
     ]
-    lines.append("Made by `larq-bcd report " + " ".join(r["run"] for r in rows) + f" --output {output} --name {name}`.")
+    lines.append(
+        "Made by `larq-bcd report " + " ".join(r["run"] for r in rows) + f" --output {output} --name {name}"
+        f"{_notes_flag(notes_path)}`."
+    )
     if best:
         target = os.path.join(output, f"{best['model']}_{name}.keras")
         shutil.copyfile(os.path.join(best["run"], "model.keras"), target + ".tmp")
@@ -93,6 +113,8 @@ def write(rows, output, name):
             "",
             f"Best binary model: `{os.path.basename(target)}` ({best['top1']:.2%}); it takes raw 0-255 RGB 32x32 images and outputs logits.",
         ]
+    if notes:
+        lines += ["", notes]
     with atomic_output(os.path.join(output, f"{name}.md"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
     _plot(rows, os.path.join(output, f"{name}_curves.png"))
@@ -149,9 +171,10 @@ def progress(states):
     return rows
 
 
-def write_progress(rows, output, name, command):
+def write_progress(rows, output, name, command, notes_path=None):
     """``<name>.md`` and ``<name>_curves.png``: runs under way compared at the longest budget
-    they all reached (equal epochs), beside the papers' final numbers."""
+    they all reached (equal epochs), beside the papers' final numbers, then the notes file."""
+    notes = read_notes(notes_path)
     budget = min((len(r["curve"][1]) for r in rows), default=0)
     under_way = [r for r in rows if len(r["curve"][1]) < r["planned_epochs"]]
     if under_way:
@@ -190,6 +213,8 @@ def write_progress(rows, output, name, command):
             f"{r['hours']} | {paper} | {continue_with} |"
         )
     lines += ["", f"![test top-1 per epoch]({name}_curves.png)", "", f"Made by `{command}`."]
+    if notes:
+        lines += ["", notes]
     with atomic_output(os.path.join(output, f"{name}.md"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
     _plot(rows, os.path.join(output, f"{name}_curves.png"))
