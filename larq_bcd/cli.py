@@ -269,8 +269,11 @@ def cmd_parity(args):
 def cmd_report(args):
     from larq_bcd.training import report
 
+    if args.budget is not None and not args.in_progress:
+        raise CommandError("--budget compares runs under way: use it with --in-progress")
     if args.in_progress:
-        report.write_progress(report.progress(args.runs), args.output, args.name, args.invocation, args.notes)
+        rows = report.progress(args.runs)
+        report.write_progress(rows, args.output, args.name, args.invocation, args.notes, args.budget)
         print(f"wrote {os.path.join(args.output, args.name + '.md')}")
         return
     rows = report.collect(args.runs)
@@ -407,6 +410,12 @@ def _add_measurement_commands(commands):
         "--in-progress",
         action="store_true",
         help="the runs are state folders of runs under way: compare them at an equal budget",
+    )
+    report.add_argument(
+        "--budget",
+        type=positive_int_arg,
+        help="with --in-progress: compare at this epoch (runs short of it show –); "
+        "default: the longest budget every run reached",
     )
     report.add_argument("--output", default="zoo")
     report.add_argument("--name", default="cifar10")

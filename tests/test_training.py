@@ -442,7 +442,7 @@ def test_report_table_curves_and_best_binary_model(tmp_path):
     assert (tmp_path / "zoo" / "cifar10_curves.png").stat().st_size > 0
 
 
-def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path):
+def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsys):
     from larq_bcd.training import report
 
     def fake_state(model, curve, quantization="binary", command=None, epochs=600):
@@ -477,6 +477,22 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path):
     assert "| reactnet_resnet18 (float twin) | 2 / 600 | 70.00% | 70.00% | 70.00% | – | 1.0 | – | – |" in table
     with pytest.raises(FileNotFoundError, match="no recipe.json"):
         report.progress([str(tmp_path / "zoo")])
+
+    # A set budget keeps the finished rows at it; a run short of it shows – there.
+    report.write_progress(report.progress(states[:2]), str(tmp_path), "at4", command="c", budget=4)
+    table = (tmp_path / "at4.md").read_text()
+    assert "after **4 epochs**" in table and "1 of them have not reached it yet" in table
+    assert "| resnet20 | 4 / 600 | 60.00% |" in table and "| rep_resnet20 | 2 / 600 | – |" in table
+    with pytest.raises(ValueError, match="`--budget` must be a positive integer, got 0"):
+        report.write_progress(report.progress(states[:2]), str(tmp_path), "at0", command="c", budget=0)
+    assert not (tmp_path / "at0.md").exists()
+    from larq_bcd import cli
+
+    assert cli.main(["report", *states[:2], "--budget", "4", "--output", str(tmp_path)]) == 2  # needs --in-progress
+    assert cli.main(["report", "--in-progress", *states[:2], "--notes", str(tmp_path / "none.md")]) == 2
+    errors = capsys.readouterr().err
+    assert "--budget compares runs under way: use it with --in-progress" in errors
+    assert "none.md: no such file" in errors and "Traceback" not in errors
 
     # The caveat about unfinished schedules names only the runs still under way ...
     finished = [fake_state("reactnet_a", [0.4, 0.5], epochs=2), fake_state("rep_resnet20", [0.4, 0.5, 0.6], epochs=3)]

@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 
-from larq_bcd._utils import atomic_output
+from larq_bcd._utils import atomic_output, positive_int
 
 
 def curve(run):
@@ -171,11 +171,30 @@ def progress(states):
     return rows
 
 
-def write_progress(rows, output, name, command, notes_path=None):
-    """``<name>.md`` and ``<name>_curves.png``: runs under way compared at the longest budget
-    they all reached (equal epochs), beside the papers' final numbers, then the notes file."""
+def write_progress(rows, output, name, command, notes_path=None, budget=None):
+    """``<name>.md`` and ``<name>_curves.png``: runs under way compared at an equal budget,
+    beside the papers' final numbers, then the notes file.
+
+    The budget is the longest one every run reached, or ``budget`` epochs: then a run still
+    short of it shows "–" at that budget (a ranking whose finished rows should not be pulled
+    back to the epoch a newly started run is at)."""
     notes = read_notes(notes_path)
-    budget = min((len(r["curve"][1]) for r in rows), default=0)
+    if budget is None:
+        budget = min((len(r["curve"][1]) for r in rows), default=0)
+    else:
+        budget = positive_int("--budget", budget)
+    short = [r for r in rows if len(r["curve"][1]) < budget]
+    if short:
+        compared = [
+            f"The table compares the runs after **{budget} epochs** (test top-1 on the 10,000 test images",
+            f"after that epoch; {len(short)} of them have not reached it yet and show –), beside how far each",
+            "got and the paper's",
+        ]
+    else:
+        compared = [
+            f"Every run has trained at least **{budget} epochs**; the table compares them there (test",
+            "top-1 on the 10,000 test images after that epoch), beside how far each got and the paper's",
+        ]
     under_way = [r for r in rows if len(r["curve"][1]) < r["planned_epochs"]]
     if under_way:
         title = "runs under way, compared at an equal budget"
@@ -189,8 +208,7 @@ def write_progress(rows, output, name, command, notes_path=None):
     lines = [
         f"# {name}: {title}",
         "",
-        f"Every run has trained at least **{budget} epochs**; the table compares them there (test",
-        "top-1 on the 10,000 test images after that epoch), beside how far each got and the paper's",
+        *compared,
         "number after its full schedule, on the paper's dataset (an ImageNet number does not compare",
         "with a CIFAR-10 run). *Saved model* is the finished run's exported model evaluated by `train`",
         "(its `results.json`).",
@@ -201,7 +219,7 @@ def write_progress(rows, output, name, command, notes_path=None):
     ]
     for r in rows:
         accuracy = r["curve"][1]
-        at_budget = f"{100 * accuracy[budget - 1]:.2f}%" if budget else "–"
+        at_budget = f"{100 * accuracy[budget - 1]:.2f}%" if 0 < budget <= len(accuracy) else "–"
         best = f"{100 * max(accuracy):.2f}%" if accuracy else "–"
         last = f"{100 * accuracy[-1]:.2f}%" if accuracy else "–"
         final = f"{100 * r['final']:.2f}%" if r["final"] is not None else "–"
