@@ -253,7 +253,7 @@ def cmd_throughput(args):
         rounds=args.rounds,
         profile=args.profile,
     )
-    for path in throughput.write(results, args.output, args.invocation):
+    for path in throughput.write(results, args.output, args.invocation, args.name):
         print(f"wrote {path}")
     print(throughput.markdown(results, args.invocation))
 
@@ -375,9 +375,13 @@ def _add_measurement_commands(commands):
 
     throughput = commands.add_parser("throughput", help="training images/s of zoo models, side by side")
     throughput.add_argument(
-        "models", nargs="+", help="zoo names, optionally name:float or name:activations; the first is the reference"
+        "models",
+        nargs="+",
+        help="zoo names, optionally name:float or name:activations, and @xla or @bf16 (how the step runs); "
+        "the first is the reference",
     )
-    throughput.add_argument("--output", required=True, help="folder for train_throughput_<size>.{json,md,png}")
+    throughput.add_argument("--output", required=True, help="folder for <name>.{json,md,png}")
+    throughput.add_argument("--name", help="file name of the results (default: train_throughput_<image size>)")
     throughput.add_argument("--image-size", type=positive_int_arg, default=32)
     throughput.add_argument("--width-multiplier", type=float, default=0.25, help="of every ImageNet-family model")
     throughput.add_argument("--batch-size", type=positive_int_arg, default=128)

@@ -327,8 +327,9 @@ def test_train_stop_after_ends_on_an_epoch_boundary_and_a_rerun_continues(tmp_pa
 def test_training_throughput_side_by_side_writes_json_md_png(tmp_path):
     from larq_bcd.training import throughput
 
+    before = tf.keras.mixed_precision.global_policy().name
     results = throughput.measure(
-        ["reactnet_resnet18", "reactnet_resnet18:float"],
+        ["reactnet_resnet18", "reactnet_resnet18:float@bf16"],
         width_multiplier=0.125,
         batch_size=4,
         steps=1,
@@ -336,18 +337,31 @@ def test_training_throughput_side_by_side_writes_json_md_png(tmp_path):
         warmup=1,
         profile=True,
     )
-    assert [r["quantization"] for r in results] == ["binary", "float"]
+    assert [(r["quantization"], r["mode"]) for r in results] == [("binary", "plain"), ("float", "bf16")]
+    assert tf.keras.mixed_precision.global_policy().name == before  # the bf16 build leaves the policy
     assert all(0 < r["convolution_share"] < 1 and r["op_ms_per_step"] > 0 for r in results)
     assert results[0]["time_per_image_to_first"] == 1.0
     assert all(r["p10"] <= r["images_per_second"] <= r["p90"] and r["images_per_second"] > 0 for r in results)
     paths = throughput.write(results, str(tmp_path), command="test")
     assert [os.path.basename(p) for p in paths] == [f"train_throughput_32.{e}" for e in ("json", "md", "png")]
-    assert "| reactnet_resnet18:float |" in open(paths[1]).read()
+    assert "| reactnet_resnet18:float@bf16 |" in open(paths[1]).read()
+    assert throughput.write(results, str(tmp_path), name="modes")[0].endswith("modes.json")
     assert "bound: 1 / convolution share" in open(paths[1]).read()
     with pytest.raises(ValueError, match="unknown model 'resnet9000'"):
         throughput.parse_model("resnet9000")
     with pytest.raises(ValueError, match="quantization must be one of"):
         throughput.parse_model("bcdnet_a:ternary")
+    assert throughput.parse_model("bcdnet_a:float@xla") == ("bcdnet_a", "float", "xla")
+    with pytest.raises(ValueError, match="bcdnet_a@fp8: the mode after @ must be one of"):
+        throughput.parse_model("bcdnet_a@fp8")
+
+
+@pytest.mark.slow  # XLA compiles the training step for a minute or more
+def test_throughput_measures_the_step_compiled_by_xla():
+    from larq_bcd.training import throughput
+
+    (result,) = throughput.measure(["resnet20@xla"], batch_size=4, steps=1, rounds=1, warmup=1)
+    assert result["mode"] == "xla" and result["images_per_second"] > 0
 
 
 def test_op_profile_groups_a_training_steps_op_time():

@@ -7,7 +7,10 @@ Each model trains on one fixed batch of random 0-255 images (the input pipeline 
 timed). The models run interleaved, ``steps`` training steps of each per round, so that the
 load of a shared machine hits them alike: compare the ratios, not the absolute numbers.
 ``name:float`` (or ``name:activations``) measures the model's float (or binary-activation,
-real-weight) twin. Writes ``train_throughput_<size>.{json,md,png}`` in ``--output``.
+real-weight) twin; a suffix chooses how the step runs: ``name@xla`` compiles it with XLA
+(``jit_compile``), ``name@bf16`` trains under the ``mixed_bfloat16`` policy (both measured
+against the plain step, e.g. ``reactnet_a reactnet_a@xla reactnet_a@bf16``: CPUs differ).
+Writes ``<name>.{json,md,png}`` in ``--output`` (default ``train_throughput_<size>``).
 ``--profile`` adds where each model's step spends its CPU time (``op_profile``).
 """
 
@@ -18,33 +21,48 @@ import larq_bcd  # noqa: F401  (tf-keras before TensorFlow)
 from larq_bcd import zoo
 from larq_bcd._utils import atomic_output, write_report
 from larq_bcd.training import op_profile
-from larq_bcd.training.recipe import Recipe, build_model
+from larq_bcd.training.recipe import Recipe, _restore_policy, build_model
 from larq_bcd.zoo.blocks import QUANTIZATIONS
 
 import numpy as np
 import tensorflow as tf
 
+#: How a training step runs: as TensorFlow's ops one by one, compiled by XLA, or in bfloat16.
+MODES = ("plain", "xla", "bf16")
+
 
 def parse_model(spec):
-    """``"bcdnet_a:float"`` -> ``("bcdnet_a", "float")``; the default quantization is binary."""
+    """``"bcdnet_a:float@xla"`` -> ``("bcdnet_a", "float", "xla")``; the defaults are binary
+    and plain."""
+    spec, _, mode = spec.partition("@")
     name, _, quantization = spec.partition(":")
     quantization = quantization or "binary"
+    mode = mode or "plain"
     if name not in zoo.available():
         raise ValueError(f"unknown model {name!r}; available: {zoo.available()}")
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"{spec!r}: quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
-    return name, quantization
+    if mode not in MODES:
+        raise ValueError(f"{spec}@{mode}: the mode after @ must be one of {MODES}, got {mode!r}")
+    return name, quantization, mode
 
 
-def _trainer(name, quantization, image_size, width_multiplier, batch_size, seed):
+def _trainer(name, quantization, mode, image_size, width_multiplier, batch_size, seed):
     model_args = {}
     if not zoo.config(name).cifar_only:  # the CIFAR papers' models have their published widths
         model_args["width_multiplier"] = width_multiplier
     recipe = Recipe(model=name, model_args=model_args, image_size=image_size, batch_size=batch_size)
-    model = build_model(recipe, num_classes=10, quantization=quantization)
+    policy = tf.keras.mixed_precision.global_policy()
+    if mode == "bf16":  # the policy is read when the layers are built
+        tf.keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = build_model(recipe, num_classes=10, quantization=quantization)
+    finally:
+        _restore_policy(policy)
     model.compile(
         optimizer=tf.keras.optimizers.Adam(1e-3),
         loss=tf.keras.losses.CategoricalCrossentropy(from_logits=True),
+        jit_compile=mode == "xla",
     )
     rng = np.random.default_rng(seed)
     x = rng.uniform(0, 255, (batch_size, image_size, image_size, 3)).astype(np.float32)
@@ -74,13 +92,14 @@ def measure(
             if round_ > 0:
                 seconds[i].append((time.perf_counter() - start) / steps)
     results = []
-    for spec, (name, quantization), (model, _, _), s in zip(models, parsed, trainers, seconds):
+    for spec, (name, quantization, mode), (model, _, _), s in zip(models, parsed, trainers, seconds):
         per_second = batch_size / np.asarray(s)
         results.append(
             {
                 "name": spec,
                 "model": name,
                 "quantization": quantization,
+                "mode": mode,
                 "params": int(model.count_params()),
                 "images_per_second": float(np.median(per_second)),
                 "p10": float(np.percentile(per_second, 10)),
@@ -166,11 +185,12 @@ def plot(results, path):
     plt.close(fig)
 
 
-def write(results, output, command=""):
-    """``train_throughput_<size>``.json, .md and .png in ``output``; returns their paths."""
+def write(results, output, command="", name=None):
+    """``<name>``.json, .md and .png in ``output`` (default ``train_throughput_<size>``);
+    returns their paths."""
     return write_report(
         output,
-        f"train_throughput_{results[0]['image_size']}",
+        name or f"train_throughput_{results[0]['image_size']}",
         {"command": command, "results": results},
         markdown(results, command),
         lambda path: plot(results, path),
