@@ -570,3 +570,17 @@ def test_a_finished_step_saved_by_another_architecture_is_named_not_loaded(tmp_p
     other.save_weights(str(tmp_path / "run" / "train.weights.h5"))
     with pytest.raises(ValueError, match="does not fit the model this recipe builds now.*--overwrite"):
         run(recipe, command="test", log=lambda *_: None)
+
+
+def test_dtype_policy_sets_and_gives_back_the_global_policy():
+    from larq_bcd.training.recipe import dtype_policy
+
+    with dtype_policy("mixed_bfloat16"):
+        assert tf.keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+        with dtype_policy(None):  # None leaves it as it is
+            assert tf.keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+    tf.keras.backend.set_floatx("float64")  # given back as "follow floatx", not pinned to float32
+    try:
+        assert tf.keras.mixed_precision.global_policy().name == "float64"
+    finally:
+        tf.keras.backend.set_floatx("float32")

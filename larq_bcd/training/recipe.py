@@ -11,6 +11,7 @@ position, the per-epoch CSV log with each epoch's seconds, the recipe, the comma
 completed epoch: rerun the same command. A rerun with a different recipe is refused.
 """
 
+import contextlib
 import csv
 import dataclasses
 import json
@@ -403,7 +404,8 @@ def _fit_step(
             label_smoothing=recipe.label_smoothing,
             l2=weight_decay if sgd else 0.0,
         )
-        optimizer = _optimizer(recipe, train.steps(recipe.batch_size), epochs, weight_decay)
+        steps_per_epoch = train.steps(recipe.batch_size)
+        optimizer = _optimizer(recipe, steps_per_epoch, epochs, weight_decay)
         _conv_kernels_only(optimizer, model)
         distiller.compile(optimizer=optimizer)
     if os.path.exists(done):
@@ -416,7 +418,7 @@ def _fit_step(
                 "rerun with --overwrite (or a new `output`) to train it again."
             ) from None
     else:
-        callbacks = [EpochSeconds(), ScheduleCheck(tag, train.steps(recipe.batch_size))]
+        callbacks = [EpochSeconds(), ScheduleCheck(tag, steps_per_epoch)]
         if recu_quantizers(model):
             callbacks.append(ReCUTauSchedule(model, epochs, *recipe.recu_tau))
         callbacks += [
@@ -478,23 +480,27 @@ def _check_same_recipe(recipe):
     return False
 
 
-def _restore_policy(policy):
-    """Set the global dtype policy back to ``policy``. One that only followed floatx goes
-    back to following it (``None``) instead of being pinned, so a later
-    ``set_floatx("float64")`` still takes effect."""
-    following_floatx = policy.name == tf.keras.backend.floatx()
-    tf.keras.mixed_precision.set_global_policy(None if following_floatx else policy)
+@contextlib.contextmanager
+def dtype_policy(name):
+    """Build layers under the global dtype policy ``name`` (``None``: leave it as it is),
+    then set it back. A policy that only followed floatx goes back to following it instead
+    of being pinned, so a later ``set_floatx("float64")`` still takes effect."""
+    policy = tf.keras.mixed_precision.global_policy()
+    if name is not None:
+        tf.keras.mixed_precision.set_global_policy(name)
+    try:
+        yield
+    finally:
+        if name is not None:
+            following_floatx = policy.name == tf.keras.backend.floatx()
+            tf.keras.mixed_precision.set_global_policy(None if following_floatx else policy)
 
 
 def _float32_copy(recipe, model, num_classes, dual_head):
     """The trained weights in a float32 model (LCE refuses mixed precision)."""
-    policy = tf.keras.mixed_precision.global_policy()
-    tf.keras.mixed_precision.set_global_policy("float32")
-    try:
+    with dtype_policy("float32"):
         copy = build_model(recipe, num_classes, "binary", dual_head)
         copy.set_weights(model.get_weights())
-    finally:
-        _restore_policy(policy)
     return zoo.fold_dual_head(copy, classifier_activation=None) if dual_head else copy
 
 
@@ -641,15 +647,9 @@ def train(recipe, command=None, log=print, callbacks=(), stop_after=None):
         teacher = load_keras_model(recipe.teacher, unsafe=not recipe.safe_mode)
     # BCDNet's DeiT-style two classifiers (the record's ``dual_head``) when a teacher is given
     dual_head = zoo.config(recipe.model).dual_head and teacher is not None
-    policy = tf.keras.mixed_precision.global_policy()
-    if recipe.mixed_precision:
-        tf.keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    try:
+    with dtype_policy("mixed_bfloat16" if recipe.mixed_precision else None):
         steps = build(recipe, data.num_classes, dual_head, strategy)
         model, step_results = fit(recipe, steps, data, teacher, strategy, log, callbacks, deadline)
-    finally:
-        if recipe.mixed_precision:  # leave the caller's policy (and floatx) as it was
-            _restore_policy(policy)
     final, top1 = export(recipe, model, data, dual_head)
     results = {
         "recipe": dataclasses.asdict(recipe),

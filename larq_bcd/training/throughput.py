@@ -21,7 +21,7 @@ import larq_bcd  # noqa: F401  (tf-keras before TensorFlow)
 from larq_bcd import zoo
 from larq_bcd._utils import atomic_output, write_report
 from larq_bcd.training import op_profile
-from larq_bcd.training.recipe import Recipe, _restore_policy, build_model
+from larq_bcd.training.recipe import Recipe, build_model, dtype_policy
 from larq_bcd.zoo.blocks import QUANTIZATIONS
 
 import numpy as np
@@ -52,13 +52,8 @@ def _trainer(name, quantization, mode, image_size, width_multiplier, batch_size,
     if not zoo.config(name).cifar_only:  # the CIFAR papers' models have their published widths
         model_args["width_multiplier"] = width_multiplier
     recipe = Recipe(model=name, model_args=model_args, image_size=image_size, batch_size=batch_size)
-    policy = tf.keras.mixed_precision.global_policy()
-    if mode == "bf16":  # the policy is read when the layers are built
-        tf.keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    try:
+    with dtype_policy("mixed_bfloat16" if mode == "bf16" else None):  # read when layers are built
         model = build_model(recipe, num_classes=10, quantization=quantization)
-    finally:
-        _restore_policy(policy)
     model.compile(
         optimizer=tf.keras.optimizers.Adam(1e-3),
         loss=tf.keras.losses.CategoricalCrossentropy(from_logits=True),
