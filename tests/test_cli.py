@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -233,3 +234,17 @@ def test_binary_convs_that_half_fill_lce_words_are_named(tmp_path, capsys):
     assert cli.lce_convert_main([path, "-o", str(tmp_path / "n.tflite")]) == 0
     err = capsys.readouterr().err
     assert "1 binary conv(s) read input channels that are not a multiple of 32 (narrow: 16)" in err
+
+
+def test_the_demo_shows_a_committed_model_with_the_top1_its_run_recorded(tmp_path):
+    from larq_bcd import demo
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path, name, _ = demo.TRAINED
+    assert os.path.exists(os.path.join(root, path)), path
+    assert name in path  # the builder that rebuilds its float twin is the model's own
+    with open(os.path.join(root, demo.TRAINED_RUN, "results.json")) as handle:
+        results = json.load(handle)
+    assert results["recipe"]["model"] == name and results["test_examples"] == 10000
+    assert demo.trained_top1(os.path.join(root, demo.TRAINED_RUN)).startswith(f"{results['top1']:.2%} on the 10,000")
+    assert "unknown" in demo.trained_top1(str(tmp_path)) and "results.json" in demo.trained_top1(str(tmp_path))
