@@ -482,7 +482,7 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
     table = (tmp_path / "recu.md").read_text()
     assert "at least **2 epochs**" in table and "Made by `larq-bcd report --in-progress`." in table
     assert table.endswith("`larq-bcd report --in-progress`.\n\nWhy the runs differ.\n")
-    assert table.startswith("# recu: runs under way") and "4 of the 4 runs are still short" in table
+    assert table.startswith("# recu: runs under way") and "still short of their planned epochs: 4 of 4." in table
     row = "| resnet20 | 4 / 600 | 40.00% | 60.00% | 60.00% | – | 2.0 | 87.5% (CIFAR-10) | `larq-bcd train recu.yaml threads=1` |"
     assert row in table
     assert "| rep_resnet20 | 2 / 600 | 45.00% | 45.00% | 45.00% | – | 1.0 | 88.97% (CIFAR-10) | – |" in table
@@ -495,7 +495,7 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
     # A set budget keeps the finished rows at it; a run short of it shows – there.
     report.write_progress(report.progress(states[:2]), str(tmp_path), "at4", command="c", budget=4)
     table = (tmp_path / "at4.md").read_text()
-    assert "after **4 epochs**" in table and "1 of them has not reached it yet" in table
+    assert "after **4 epochs**" in table and "has not reached it shows –: 1 of 2)" in table
     assert "| resnet20 | 4 / 600 | 60.00% |" in table and "| rep_resnet20 | 2 / 600 | – |" in table
     with pytest.raises(ValueError, match="`--budget` must be a positive integer, got 0"):
         report.write_progress(report.progress(states[:2]), str(tmp_path), "at0", command="c", budget=0)
@@ -511,7 +511,7 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
     # The caveat about unfinished schedules names only the runs still under way ...
     finished = [fake_state("reactnet_a", [0.4, 0.5], epochs=2), fake_state("rep_resnet20", [0.4, 0.5, 0.6], epochs=3)]
     report.write_progress(report.progress(finished[:1] + states[1:2]), str(tmp_path), "mixed", command="c")
-    assert "1 of the 2 runs is still short" in (tmp_path / "mixed.md").read_text()
+    assert "still short of their planned epochs: 1 of 2." in (tmp_path / "mixed.md").read_text()
     # ... and disappears once every run has finished its planned epochs.
     # A finished run's state folder holds train's results.json: the saved model's top-1.
     (tmp_path / "reactnet_a_binary_2" / "results.json").write_text(json.dumps({"top1": 0.5123}))

@@ -187,9 +187,8 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
     if short:
         compared = [
             f"The table compares the runs after **{budget} epochs** (test top-1 on the 10,000 test images",
-            f"after that epoch; {len(short)} of them {'has' if len(short) == 1 else 'have'} not reached it yet"
-            " and show –), beside how far each",
-            "got and the paper's",
+            f"after that epoch; a run that has not reached it shows –: {len(short)} of {len(rows)}), beside",
+            "how far each got and the paper's",
         ]
     else:
         compared = [
@@ -200,9 +199,8 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
     if under_way:
         title = "runs under way, compared at an equal budget"
         caveat = [
-            f"{len(under_way)} of the {len(rows)} runs {'is' if len(under_way) == 1 else 'are'} still short of"
-            " their planned epochs: their learning",
-            "rate has not decayed to its end yet, so their numbers are not final and the ranking may change.",
+            f"Runs still short of their planned epochs: {len(under_way)} of {len(rows)}. Their learning rate",
+            "has not decayed to its end yet, so their numbers are not final and the ranking may change.",
         ]
     else:
         title = "finished runs, compared at an equal budget"
