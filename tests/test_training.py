@@ -483,12 +483,12 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
     assert "at least **2 epochs**" in table and "Made by `larq-bcd report --in-progress`." in table
     assert table.endswith("`larq-bcd report --in-progress`.\n\nWhy the runs differ.\n")
     assert table.startswith("# recu: runs under way") and "still short of their planned epochs: 4 of 4." in table
-    row = "| resnet20 | 4 / 600 | 40.00% | 60.00% | 60.00% | – | 2.0 | 87.5% (CIFAR-10) | `larq-bcd train recu.yaml threads=1` |"
+    row = "| resnet20 | 4 / 600 | 40.00% | 35.00% | 60.00% | 60.00% | – | 2.0 | 87.5% (CIFAR-10) | `larq-bcd train recu.yaml threads=1` |"
     assert row in table
-    assert "| rep_resnet20 | 2 / 600 | 45.00% | 45.00% | 45.00% | – | 1.0 | 88.97% (CIFAR-10) | – |" in table
-    assert "| reactnet_a | 2 / 600 | 50.00% | 50.00% | 50.00% | – | 1.0 | 69.4% (ImageNet) | – |" in table
+    assert "| rep_resnet20 | 2 / 600 | 45.00% | 40.00% | 45.00% | 45.00% | – | 1.0 | 88.97% (CIFAR-10) | – |" in table
+    assert "| reactnet_a | 2 / 600 | 50.00% | 45.00% | 50.00% | 50.00% | – | 1.0 | 69.4% (ImageNet) | – |" in table
     # the paper's number is the binary model's: none for a float twin
-    assert "| reactnet_resnet18 (float twin) | 2 / 600 | 70.00% | 70.00% | 70.00% | – | 1.0 | – | – |" in table
+    assert "| reactnet_resnet18 (float twin) | 2 / 600 | 70.00% | 65.00% | 70.00% | 70.00% | – | 1.0 | – | – |" in table
     with pytest.raises(FileNotFoundError, match="no recipe.json"):
         report.progress([str(tmp_path / "zoo")])
 
@@ -496,7 +496,12 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
     report.write_progress(report.progress(states[:2]), str(tmp_path), "at4", command="c", budget=4)
     table = (tmp_path / "at4.md").read_text()
     assert "after **4 epochs**" in table and "has not reached it shows –: 1 of 2)" in table
-    assert "| resnet20 | 4 / 600 | 60.00% |" in table and "| rep_resnet20 | 2 / 600 | – |" in table
+    assert "| resnet20 | 4 / 600 | 60.00% | 45.00% |" in table and "| rep_resnet20 | 2 / 600 | – | – |" in table
+    # The mean column averages the last five epochs up to the budget (epochs 3-7 of 7).
+    long = fake_state("resnet20", [0.1, 0.1, 0.5, 0.7, 0.5, 0.7, 0.4], epochs=700)
+    report.write_progress(report.progress([long]), str(tmp_path), "mean", command="c", budget=7)
+    table = (tmp_path / "mean.md").read_text()
+    assert "| top-1 at epoch 7 | mean, epochs 3-7 |" in table and "| 7 / 700 | 40.00% | 56.00% | 70.00% |" in table
     with pytest.raises(ValueError, match="`--budget` must be a positive integer, got 0"):
         report.write_progress(report.progress(states[:2]), str(tmp_path), "at0", command="c", budget=0)
     assert not (tmp_path / "at0.md").exists()
@@ -517,7 +522,7 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
     (tmp_path / "reactnet_a_binary_2" / "results.json").write_text(json.dumps({"top1": 0.5123}))
     report.write_progress(report.progress(finished), str(tmp_path), "done", command="c")
     table = (tmp_path / "done.md").read_text()
-    assert "| reactnet_a | 2 / 2 | 50.00% | 50.00% | 50.00% | 51.23% |" in table
+    assert "| reactnet_a | 2 / 2 | 50.00% | 45.00% | 50.00% | 50.00% | 51.23% |" in table
     assert table.startswith("# done: finished runs") and "not final" not in table
     assert "these are their final test accuracies" in table
     (tmp_path / "reactnet_a_binary_2" / "results.json").write_text("{}")  # cut short: one line naming it

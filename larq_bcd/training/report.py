@@ -15,6 +15,9 @@ import shutil
 
 from larq_bcd._utils import atomic_output, positive_int
 
+#: ``report --in-progress`` also compares the mean test top-1 over this many epochs up to the budget.
+MEAN_EPOCHS = 5
+
 
 def curve(run):
     """``(epochs, test top-1)`` of a run folder over all its steps' CSV logs (a rerun epoch
@@ -183,6 +186,7 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
         budget = min((len(r["curve"][1]) for r in rows), default=0)
     else:
         budget = positive_int("--budget", budget)
+    first = max(1, budget - MEAN_EPOCHS + 1)  # the epochs that the mean column averages: first..budget
     short = [r for r in rows if len(r["curve"][1]) < budget]
     if short:
         compared = [
@@ -213,13 +217,18 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
         "with a CIFAR-10 run). *Saved model* is the finished run's exported model evaluated by `train`",
         "(its `results.json`).",
         *caveat,
+        "Test top-1 can swing by points from one epoch to the next while the learning rate is high:",
+        f"the mean over epochs {first}-{budget} is steadier than the one epoch.",
         "",
-        f"| model | epochs reached / planned | top-1 at epoch {budget} | best so far | last | saved model | training hours | paper (full schedule) | command (trains or continues it) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| model | epochs reached / planned | top-1 at epoch {budget} | mean, epochs {first}-{budget} | best so far | last | saved model | training hours | paper (full schedule) | command (trains or continues it) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         accuracy = r["curve"][1]
-        at_budget = f"{100 * accuracy[budget - 1]:.2f}%" if 0 < budget <= len(accuracy) else "–"
+        reached = 0 < budget <= len(accuracy)
+        at_budget = f"{100 * accuracy[budget - 1]:.2f}%" if reached else "–"
+        window = accuracy[first - 1 : budget]
+        mean = f"{100 * sum(window) / len(window):.2f}%" if reached else "–"
         best = f"{100 * max(accuracy):.2f}%" if accuracy else "–"
         last = f"{100 * accuracy[-1]:.2f}%" if accuracy else "–"
         final = f"{100 * r['final']:.2f}%" if r["final"] is not None else "–"
@@ -227,7 +236,7 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
         model = f"{r['model']} (float twin)" if r["float_twin"] else r["model"]
         continue_with = f"`{r['command']}`" if r["command"] else "–"
         lines.append(
-            f"| {model} | {len(accuracy)} / {r['planned_epochs']} | {at_budget} | {best} | {last} | {final} | "
+            f"| {model} | {len(accuracy)} / {r['planned_epochs']} | {at_budget} | {mean} | {best} | {last} | {final} | "
             f"{r['hours']} | {paper} | {continue_with} |"
         )
     lines += ["", f"![test top-1 per epoch]({name}_curves.png)", "", f"Made by `{command}`."]
