@@ -489,8 +489,13 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
     assert "| reactnet_a | 2 / 600 | 50.00% | 45.00% | 50.00% | 50.00% | – | 1.0 | 69.4% (ImageNet) | – |" in table
     # the paper's number is the binary model's: none for a float twin
     assert "| reactnet_resnet18 (float twin) | 2 / 600 | 70.00% | 65.00% | 70.00% | 70.00% | – | 1.0 | – | – |" in table
+    (tmp_path / "zoo").mkdir()
     with pytest.raises(FileNotFoundError, match="no recipe.json"):
         report.progress([str(tmp_path / "zoo")])
+    with pytest.raises(FileNotFoundError, match="nowhere: no such folder"):
+        report.progress([str(tmp_path / "nowhere")])
+    with pytest.raises(FileNotFoundError, match="nowhere: no such folder"):
+        report.collect([str(tmp_path / "nowhere")])
 
     # A set budget keeps the finished rows at it; a run short of it shows – there.
     report.write_progress(report.progress(states[:2]), str(tmp_path), "at4", command="c", budget=4)

@@ -30,9 +30,16 @@ def curve(run):
     return list(range(1, len(accuracy) + 1)), accuracy
 
 
+def _check_folder(path):
+    """A run or state folder named on the command line must exist (a typo is not skipped)."""
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"{path}: no such folder")
+
+
 def collect(runs):
     rows = []
     for run in runs:
+        _check_folder(run)
         path = os.path.join(run, "results.json")
         if not os.path.exists(path):
             print(f"skipping {run}: no results.json (not finished)")
@@ -130,6 +137,7 @@ def progress(states):
 
     rows = []
     for state in states:
+        _check_folder(state)
         recipe_path = os.path.join(state, "recipe.json")
         if not os.path.exists(recipe_path):
             raise FileNotFoundError(f"{state}: no recipe.json (not the state folder of a run)")
