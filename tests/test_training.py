@@ -535,6 +535,26 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
         report.progress(finished)
 
 
+def test_tradeoff_chart_labels_never_overlap_and_stay_by_their_point():
+    from larq_bcd.training.tradeoff import place_labels
+
+    # three points on one spot, one close above them, one far away, one at the right edge
+    points = [(100, 100), (100, 100), (100, 100), (100, 104), (400, 300), (590, 200)]
+    widths = [10, 10, 20, 10, 10, 30]
+    markers = [(x - 3, x + 3, y - 3, y + 3) for x, y in points]
+    places = place_labels(points, widths, 8, pad=3, bounds=(0, 600), obstacles=markers)
+    boxes = []
+    for (x, y), width, (side, rise) in zip(points, widths, places):
+        left, right = sorted((x + side * 3, x + side * (3 + width)))
+        boxes.append((left, right, y + rise, y + rise + 8))
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :] + markers:
+            assert not (a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]), (a, b)
+    assert places[4] == (1, 3)  # alone: above right, where it starts
+    assert places[5][0] == -1  # no room on the right: drawn to the left
+    assert places[0][1] == -11  # the lowest of the pile goes below, away from the point above it
+
+
 def test_tradeoff_costs_runs_on_their_flatbuffer_and_charts_them(tmp_path):
     from larq_bcd.training import tradeoff
 
@@ -552,7 +572,7 @@ def test_tradeoff_costs_runs_on_their_flatbuffer_and_charts_them(tmp_path):
     assert entry["bops"] > 30 * entry["flops"] and entry["latency_ms"] > 0
     paths = tradeoff.write([entry], str(tmp_path / "zoo"), "tradeoff", command="test")
     assert [os.path.basename(p) for p in paths] == [f"tradeoff.{e}" for e in ("json", "md", "png")]
-    assert "| recu_resnet20 | 50.00% | 2 / 600 |" in open(paths[1]).read()
+    assert "| 1 | recu_resnet20 | 50.00% | 2 / 600 |" in open(paths[1]).read()
 
     saved = tmp_path / "model.keras"
     inputs = tf.keras.Input((32, 32, 3))

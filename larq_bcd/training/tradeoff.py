@@ -19,6 +19,7 @@ Writes ``<name>.json``, ``.md`` and ``.png`` in ``--output``.
 """
 
 import json
+import math
 import os
 
 from larq_bcd import benchmark, convert
@@ -123,42 +124,126 @@ def markdown(entries, command=""):
         "",
         f"`{command}`" if command else "",
         "",
-        "| model | top-1 | epochs reached / planned | BOPs (M) | FLOPs (M) | OPs (M) | latency (ms) | source |",
-        "|---|---|---|---|---|---|---|---|",
+        "| # | model | top-1 | epochs reached / planned | BOPs (M) | FLOPs (M) | OPs (M) | latency (ms) | source |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for e in sorted(entries, key=lambda e: -e["top1"]):
+    for n, e in enumerate(sorted(entries, key=lambda e: -e["top1"]), 1):
         lines.append(
-            f"| {e['name']} | {e['top1']:.2%} | {_epochs(e)} | {e['bops'] / 1e6:.1f} | {e['flops'] / 1e6:.2f} | "
+            f"| {n} | {e['name']} | {e['top1']:.2%} | {_epochs(e)} | {e['bops'] / 1e6:.1f} | {e['flops'] / 1e6:.2f} | "
             f"{e['ops'] / 1e6:.2f} | {e['latency_ms']:.2f} | `{e['source']}` |"
         )
     lines += [
         "",
-        "A run still under way is plotted at the test top-1 of its last completed epoch: not a",
-        "final accuracy. Latency on x86 runs LCE's portable kernels: use it as ratios.",
+        "`#` numbers the points of the chart (the .png beside this file). A run still under way is",
+        "plotted at the test top-1 of its last completed epoch: not a final accuracy. Latency on x86",
+        "runs LCE's portable kernels: use it as ratios.",
     ]
     return "\n".join(lines) + "\n"
 
 
-def plot(entries, path):
-    """Two panels: top-1 vs OPs, and top-1 vs latency; unfinished runs drawn hollow."""
+def _clear(left, right, bottom, height, boxes, direction):
+    """The nearest ``bottom``, moving up (``direction`` +1) or down (-1) from the given one,
+    where a label ``left .. right`` wide and ``height`` high overlaps none of the ``boxes``
+    ``(left, right, bottom, top)``."""
+    tolerance = 1e-9 * height  # rounding in bottom + height must not count as an overlap
+    while True:
+        clashes = [
+            box
+            for box in boxes
+            if box[0] < right and left < box[1] and box[2] + tolerance < bottom + height and bottom + tolerance < box[3]
+        ]
+        if not clashes:
+            return bottom
+        bottom = max(box[3] for box in clashes) if direction > 0 else min(box[2] for box in clashes) - height
+
+
+def place_labels(points, widths, height, *, pad, bounds, obstacles=()):
+    """Where to put each point's label so that no two overlap (all in display units).
+
+    Returns ``(side, rise)`` per point: the label's lower corner is ``pad`` to the right (``side``
+    +1) or left (-1) of its point and ``rise`` above it (negative: below). Labels are placed from
+    the lowest point up, each at the corner of its point (above right, above left, below right,
+    below left, within ``bounds = (left, right)``) that it can take after the smallest move clear
+    of the labels placed so far and the ``obstacles``, boxes ``(left, right, bottom, top)`` such
+    as the markers; a corner where the label would sit nearer another point than its own comes
+    last.
+    """
+    order = sorted(range(len(points)), key=lambda i: (points[i][1], points[i][0]))
+    boxes, result = list(obstacles), [(1, pad)] * len(points)
+    for i in order:
+        (x, y), width = points[i], widths[i]
+        sides = [
+            side
+            for side in (1, -1)
+            if bounds[0] <= min(x + side * pad, x + side * (pad + width))
+            and max(x + side * pad, x + side * (pad + width)) <= bounds[1]
+        ] or [1 if bounds[1] - x >= x - bounds[0] else -1]  # wider than either side: the roomier
+        options = []
+        for rank, (direction, side) in enumerate((d, s) for d in (1, -1) for s in sides):
+            left, right = sorted((x + side * pad, x + side * (pad + width)))
+            start = y + pad if direction > 0 else y - pad - height
+            bottom = _clear(left, right, start, height, boxes, direction)
+            centre = ((left + right) / 2, bottom + height / 2)
+            own = math.dist(centre, (x, y))
+            ambiguous = any(math.dist(centre, p) < own for j, p in enumerate(points) if j != i)
+            options.append((ambiguous, abs(bottom - start), rank, side, left, right, bottom))
+        *_, side, left, right, bottom = min(options)
+        boxes.append((left, right, bottom, bottom + height))
+        result[i] = (side, bottom - y)
+    return result
+
+
+def plot(entries, path, fontsize=8):
+    """Two panels: top-1 vs OPs, and top-1 vs latency; unfinished runs drawn hollow. Each point
+    carries its number in the key (and in the table: best top-1 first), placed clear of the other
+    numbers and markers by ``place_labels``, with a line to its point when it had to move."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.textpath import TextPath
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
-    for ax, key, label in ((axes[0], "ops", "OPs (M) = BOPs/64 + FLOPs"), (axes[1], "latency_ms", "latency (ms)")):
-        for e in entries:
-            x = e[key] / 1e6 if key == "ops" else e[key]
-            done = e["epochs"] is None or e["epochs"] >= e["planned_epochs"]
-            ax.scatter(x, 100 * e["top1"], s=50, facecolors="tab:blue" if done else "none", edgecolors="tab:blue")
-            note = "" if done else f" ({e['epochs']}/{e['planned_epochs']} ep.)"
-            ax.annotate(e["name"] + note, (x, 100 * e["top1"]), fontsize=8, xytext=(4, 4), textcoords="offset points")
-        ax.set_xlabel(label)
+    entries = sorted(entries, key=lambda e: -e["top1"])
+    done = [e["epochs"] is None or e["epochs"] >= e["planned_epochs"] for e in entries]
+    key = [
+        f"{n}  {e['name']}  {e['top1']:.2%}" + ("" if d else f"  ({e['epochs']}/{e['planned_epochs']} epochs)")
+        for n, (e, d) in enumerate(zip(entries, done), 1)
+    ]
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5), sharey=True)
+    for ax, metric, title in ((axes[0], "ops", "OPs (M) = BOPs/64 + FLOPs"), (axes[1], "latency_ms", "latency (ms)")):
+        for e, d in zip(entries, done):
+            x = e[metric] / 1e6 if metric == "ops" else e[metric]
+            ax.scatter(x, 100 * e["top1"], s=40, facecolors="tab:blue" if d else "none", edgecolors="tab:blue")
+        ax.set_xlabel(title)
         ax.grid(alpha=0.3)
+        ax.margins(x=0.08, y=0.1)
     axes[0].set_ylabel("test top-1 (%)")
-    fig.suptitle("Accuracy against cost (hollow: run under way)")
-    fig.tight_layout()
+    fig.suptitle("Accuracy against cost (hollow: run under way, at its last completed epoch)")
+    fig.tight_layout(rect=(0, 0, 0.66, 1))
+    fig.text(0.67, 0.88, "\n".join(key), fontsize=fontsize, va="top", family="monospace")
+    pixels = fig.dpi / 72  # display units per point
+    radius = 3.5 * pixels  # the markers' (s=40: 3.2 points), the labels' gap from them
+    pad, height = radius, 1.2 * fontsize * pixels
+    numbers = [str(n) for n in range(1, len(entries) + 1)]
+    widths = [TextPath((0, 0), text, size=fontsize).get_extents().width * pixels for text in numbers]
+    for ax, metric in ((axes[0], "ops"), (axes[1], "latency_ms")):
+        xs = [e[metric] / 1e6 if metric == "ops" else e[metric] for e in entries]
+        points = ax.transData.transform([(x, 100 * e["top1"]) for x, e in zip(xs, entries)])
+        bounds = ax.transAxes.transform([(0, 0), (1, 1)])[:, 0]
+        markers = [(x - radius, x + radius, y - radius, y + radius) for x, y in points]
+        places = place_labels(points, widths, height, pad=pad, bounds=bounds, obstacles=markers)
+        for (x, y), text, (side, rise) in zip(points, numbers, places):
+            moved = not any(math.isclose(rise, corner, abs_tol=1e-6) for corner in (pad, -pad - height))
+            ax.annotate(
+                text,
+                ax.transData.inverted().transform((x, y)),
+                xytext=(side * pad / pixels, rise / pixels),
+                textcoords="offset points",
+                ha="left" if side > 0 else "right",
+                va="bottom",
+                fontsize=fontsize,
+                arrowprops=dict(arrowstyle="-", color="0.5", lw=0.6, shrinkA=0, shrinkB=3) if moved else None,
+            )
     with atomic_output(path, "wb") as handle:
         fig.savefig(handle, format="png", dpi=110)
     plt.close(fig)
