@@ -193,6 +193,11 @@ def place_labels(points, widths, height, *, pad, bounds, obstacles=()):
     return result
 
 
+def _coordinate(entry, metric):
+    """A point's x in the chart: OPs in millions, or latency in ms."""
+    return entry[metric] / 1e6 if metric == "ops" else entry[metric]
+
+
 def plot(entries, path, fontsize=8):
     """Two panels: top-1 vs OPs, and top-1 vs latency; unfinished runs drawn hollow. Each point
     carries its number in the key (and in the table: best top-1 first), placed clear of the other
@@ -212,8 +217,13 @@ def plot(entries, path, fontsize=8):
     fig, axes = plt.subplots(1, 2, figsize=(14, 5), sharey=True)
     for ax, metric, title in ((axes[0], "ops", "OPs (M) = BOPs/64 + FLOPs"), (axes[1], "latency_ms", "latency (ms)")):
         for e, d in zip(entries, done):
-            x = e[metric] / 1e6 if metric == "ops" else e[metric]
-            ax.scatter(x, 100 * e["top1"], s=40, facecolors="tab:blue" if d else "none", edgecolors="tab:blue")
+            ax.scatter(
+                _coordinate(e, metric),
+                100 * e["top1"],
+                s=40,
+                facecolors="tab:blue" if d else "none",
+                edgecolors="tab:blue",
+            )
         ax.set_xlabel(title)
         ax.grid(alpha=0.3)
         ax.margins(x=0.08, y=0.1)
@@ -227,8 +237,7 @@ def plot(entries, path, fontsize=8):
     numbers = [str(n) for n in range(1, len(entries) + 1)]
     widths = [TextPath((0, 0), text, size=fontsize).get_extents().width * pixels for text in numbers]
     for ax, metric in ((axes[0], "ops"), (axes[1], "latency_ms")):
-        xs = [e[metric] / 1e6 if metric == "ops" else e[metric] for e in entries]
-        points = ax.transData.transform([(x, 100 * e["top1"]) for x, e in zip(xs, entries)])
+        points = ax.transData.transform([(_coordinate(e, metric), 100 * e["top1"]) for e in entries])
         bounds = ax.transAxes.transform([(0, 0), (1, 1)])[:, 0]
         markers = [(x - radius, x + radius, y - radius, y + radius) for x, y in points]
         places = place_labels(points, widths, height, pad=pad, bounds=bounds, obstacles=markers)
