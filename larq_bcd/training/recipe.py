@@ -349,28 +349,6 @@ class ScheduleCheck(tf.keras.callbacks.Callback):
             )
 
 
-def trace_evaluation(model, test_data):
-    """Trace ``model``'s evaluation now, on one batch of zeros shaped like ``test_data``'s,
-    not when the first epoch ends.
-
-    AutoGraph reads a function's source from disk the first time it converts it, at the line
-    numbers of the module the process imported. A run that first evaluates after an hour of
-    training would convert whatever the source file holds by then: an edit that shifted
-    ``distiller.py`` by five lines made ``evaluate`` run ``train_step``, training on the
-    test set (``tests/test_training.py`` reproduces it). Converted once, the function is
-    cached for the rest of the process (a retrace for the real batch shape reuses it). The
-    test data itself is not read here: a partial read of its in-memory cache could hide a
-    corrupt image from the evaluations that follow.
-    """
-    zeros = tf.nest.map_structure(
-        lambda spec: tf.zeros([1 if size is None else size for size in spec.shape], spec.dtype),
-        test_data.element_spec,
-    )
-    options = tf.data.Options()  # every worker of a multi-worker run gets the batch
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
-    model.evaluate(tf.data.Dataset.from_tensors(zeros).with_options(options), verbose=0)
-
-
 def _fit_step(
     recipe,
     tag,
@@ -428,7 +406,6 @@ def _fit_step(
             tf.keras.callbacks.TensorBoard(os.path.join(recipe.output, "logs", tag)),
             *extra_callbacks,
         ]
-        trace_evaluation(distiller, test.data)
         # One fit per epoch, each on the data of that epoch: a resumed run sees the same
         # order and augmentation as an uninterrupted one.
         for epoch in range(first_epoch, epochs):
