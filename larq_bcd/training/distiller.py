@@ -29,10 +29,9 @@ class Distiller(tf.keras.Model):
     PyTorch's SGD (ReCU's recipe).
 
     ``train_step`` and ``test_step`` are traced as plain Python, without AutoGraph: nothing
-    in them or in the layers branches on a tensor, and AutoGraph's conversion of every
-    layer call took over half of the first step (BCDNet-A, width 0.125: first ``fit``
-    2.2x and first ``evaluate`` 3.4x faster without it, same losses). It also means a
-    long run never re-reads edited source files when it first evaluates.
+    in them or in the layers branches on a tensor, AutoGraph's conversion of every layer
+    call was most of the time a first step took, and a long run never re-reads edited
+    source files when it first evaluates.
     """
 
     def __init__(self, student, teacher=None, *, temperature=1.0, alpha=1.0, label_smoothing=0.1, l2=0.0, **kwargs):
