@@ -172,7 +172,22 @@ def test_rep_and_es_heads():
 # nearly every sample has a flip. What is deterministic, and asserted: the op structure.
 
 
-@pytest.mark.parametrize("name", zoo.available())
+# `make test` converts one model per family and knob (every family graph and every knob at
+# least once); `make test-slow` converts the other ten as well (14-34 s each).
+REPRESENTATIVE = {
+    "bcdnet_b",  # reactnet_a graph: binary MLP blocks, CDE thresholds
+    "bcdnet_a_resnet18",  # resnet18 graph: MLP stage
+    "dybcnn_resnet18",  # DySign
+    "dy_binary_cct",  # cct graph
+    "rep_reactnet_a",  # beta
+    "es_resnet20",  # cifar resnet20 graph, tau
+    "rep_vgg_small",  # cifar vgg_small graph
+}
+
+
+@pytest.mark.parametrize(
+    "name", [name if name in REPRESENTATIVE else pytest.param(name, marks=pytest.mark.slow) for name in zoo.available()]
+)
 def test_every_cifar_model_converts_bitpacked(name):
     model = zoo.get(name, classifier_activation=None, **CIFAR)
     report = convert.inspect(convert.convert(model))
