@@ -240,6 +240,7 @@ def cmd_throughput(args):
             repeats=args.repeats,
             flags=[str(flag) for flag in flags],
             command=args.invocation,
+            name=args.name,
         )
         for path in paths:
             print(f"wrote {path}")

@@ -385,7 +385,7 @@ def test_op_profile_groups_a_training_steps_op_time():
         op_profile.shares({})
 
 
-def test_throughput_against_a_git_ref_is_relative_to_the_control(tmp_path):
+def test_throughput_against_a_git_ref_is_relative_to_the_control_and_absolute(tmp_path):
     from larq_bcd.training import against_ref
 
     def run(control, model):  # images/s; time per image relative to the control
@@ -399,7 +399,11 @@ def test_throughput_against_a_git_ref_is_relative_to_the_control(tmp_path):
     [control, model] = summary["rows"]
     assert control["speedup"] == pytest.approx(1.0) and model["speedups"] == pytest.approx([2.0, 2.0])
     table = against_ref.markdown(summary, "cmd")
-    assert "| resnet20 | 2.00 2.00 | 1.00 1.00 | 2.00x 2.00x | 2.00x |" in table
+    assert "| resnet20 | 2.00 2.00 | 1.00 1.00 | 2.00x 2.00x | 2.00x | 100 50 | 200 100 | 2.00x |" in table
+    # A change that speeds up the control too shows only in the absolute speed-up.
+    faster = against_ref.summarize("old", [run(100, 50)], [run(150, 75)])
+    assert faster["rows"][1]["speedup"] == pytest.approx(1.0)
+    assert [r["absolute_speedup"] for r in faster["rows"]] == pytest.approx([1.5, 1.5])
     with pytest.raises(ValueError, match="control model first"):
         against_ref.measure("HEAD", ["resnet20"], str(tmp_path))
     with pytest.raises(ValueError, match="--against-ref .no-such-ref.: not a commit"):

@@ -8,7 +8,7 @@ The ref is checked out in a temporary git worktree and both codes run the same
 shared machine's load then hits both alike). The first model is the control: each model's time
 per image is divided by the control's in the same run, and the speed-up is the ref's ratio
 over this code's (1.5x: a step of that model costs a third less here, relative to the control).
-Choose a control neither code changed. Writes ``train_throughput_against_ref.{json,md}``.
+Choose a control neither code changed. Writes ``train_throughput_against_ref.{json,md}`` (or ``--name``).
 """
 
 import json
@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 
+import larq_bcd
 from larq_bcd._utils import write_report
 
 import numpy as np
@@ -38,6 +39,8 @@ def _git(*args, cwd=REPOSITORY):
 def _throughput(code, models, output, flags):
     """One ``larq-bcd throughput`` run of the code in folder ``code``; its results."""
     env = {**os.environ, "PYTHONPATH": code}
+    if larq_bcd.ONEDNN_SET_HERE:
+        env.pop("TF_ENABLE_ONEDNN_OPTS")  # each code chooses its own TensorFlow kernels
     command = [sys.executable, "-m", "larq_bcd.training.throughput", *models, "--output", output, *flags]
     done = subprocess.run(command, cwd=code, env=env, capture_output=True, text=True)
     if done.returncode:
@@ -54,6 +57,9 @@ def summarize(ref, runs_ref, runs_head):
         ref_cost = [run[index]["time_per_image_to_first"] for run in runs_ref]
         head_cost = [run[index]["time_per_image_to_first"] for run in runs_head]
         speedups = [r / h for r, h in zip(ref_cost, head_cost)]
+        ref_rate = [run[index]["images_per_second"] for run in runs_ref]
+        head_rate = [run[index]["images_per_second"] for run in runs_head]
+        absolute = [h / r for r, h in zip(ref_rate, head_rate)]  # neighbouring runs, alternately
         rows.append(
             {
                 "name": result["name"],
@@ -61,8 +67,10 @@ def summarize(ref, runs_ref, runs_head):
                 "head_to_control": head_cost,
                 "speedups": speedups,
                 "speedup": float(np.mean(speedups)),
-                "ref_images_per_second": [run[index]["images_per_second"] for run in runs_ref],
-                "head_images_per_second": [run[index]["images_per_second"] for run in runs_head],
+                "ref_images_per_second": ref_rate,
+                "head_images_per_second": head_rate,
+                "absolute_speedups": absolute,
+                "absolute_speedup": float(np.mean(absolute)),
             }
         )
     return {"ref": ref, "control": rows[0]["name"], "rows": rows}
@@ -75,24 +83,30 @@ def markdown(summary, command=""):
         f"`{command}`" if command else "",
         "",
         f"Time per image relative to the control ({summary['control']}) in the same run, per repeat;",
-        "speed-up = the ref's relative time over this code's (mean over repeats).",
+        "speed-up = the ref's relative time over this code's (mean over repeats). A change that",
+        "speeds up every model (the control too) shows only in the absolute columns: images/s of",
+        "each code per repeat, and their ratio (this code over the ref, runs next to each other).",
         "",
-        f"| model | {summary['ref']} | this code | speed-up per repeat | speed-up |",
-        "|---|---|---|---|---|",
+        f"| model | {summary['ref']} | this code | speed-up per repeat | speed-up | "
+        f"images/s {summary['ref']} | images/s this code | absolute speed-up |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in summary["rows"]:
         lines.append(
             f"| {r['name']} | {' '.join(f'{v:.2f}' for v in r['ref_to_control'])} | "
             f"{' '.join(f'{v:.2f}' for v in r['head_to_control'])} | "
-            f"{' '.join(f'{v:.2f}x' for v in r['speedups'])} | {r['speedup']:.2f}x |"
+            f"{' '.join(f'{v:.2f}x' for v in r['speedups'])} | {r['speedup']:.2f}x | "
+            f"{' '.join(f'{v:.0f}' for v in r['ref_images_per_second'])} | "
+            f"{' '.join(f'{v:.0f}' for v in r['head_images_per_second'])} | {r['absolute_speedup']:.2f}x |"
         )
     return "\n".join(lines) + "\n"
 
 
-def measure(ref, models, output, *, repeats=2, flags=(), command="", log=print):
+def measure(ref, models, output, *, repeats=2, flags=(), command="", name=None, log=print):
     """Run both codes alternately and write the summary; returns the written paths.
 
-    ``flags``: the ``larq-bcd throughput`` flags both runs get (``--batch-size 256``, ...).
+    ``flags``: the ``larq-bcd throughput`` flags both runs get (``--batch-size 256``, ...);
+    ``name``: of the written files (default ``train_throughput_against_ref``).
     """
     if len(models) < 2:
         raise ValueError("--against-ref needs a control model first and at least one model to compare")
@@ -116,5 +130,5 @@ def measure(ref, models, output, *, repeats=2, flags=(), command="", log=print):
     summary = summarize(ref, runs_ref, runs_head)
     summary["commit"] = commit
     return write_report(
-        output, "train_throughput_against_ref", {"command": command, **summary}, markdown(summary, command)
+        output, name or "train_throughput_against_ref", {"command": command, **summary}, markdown(summary, command)
     )
