@@ -31,3 +31,22 @@ def test_environment_asking_for_keras_3_gives_a_clear_import_error():
     # With the variable set before Python starts, TensorFlow may come first.
     out = python("import tensorflow, larq_bcd; import larq", TF_USE_LEGACY_KERAS="1")
     assert out.returncode == 0, out.stderr[-500:]
+
+
+def test_our_commands_turn_on_onednn_unless_the_environment_chose():
+    # sys.argv[0] is what tells a larq-bcd process from a user's script.
+    code = (
+        "import sys; sys.argv = [{argv!r}]; import os, larq_bcd; "
+        "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), larq_bcd.ONEDNN_SET_HERE)"
+    )
+    clean = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    for argv, env, expected in (
+        ("/usr/bin/larq-bcd", {}, "1 True"),
+        ("/usr/bin/larq-bcd", {"TF_ENABLE_ONEDNN_OPTS": "0"}, "0 False"),
+        ("my_script.py", {}, "None False"),  # a user's own script keeps TensorFlow's default
+    ):
+        out = subprocess.run(
+            [sys.executable, "-c", code.format(argv=argv)], capture_output=True, text=True, env={**clean, **env}
+        )
+        assert out.returncode == 0, out.stderr[-500:]
+        assert out.stdout.split()[-2:] == expected.split()
