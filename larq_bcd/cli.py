@@ -231,14 +231,14 @@ def cmd_throughput(args):
     from larq_bcd.training import against_ref, throughput
 
     if args.against_ref:
-        flags = ["--image-size", args.image_size, "--width-multiplier", args.width_multiplier]
-        flags += ["--batch-size", args.batch_size, "--steps", args.steps, "--rounds", args.rounds]
+        options = {"image_size": args.image_size, "width_multiplier": args.width_multiplier}
+        options.update(batch_size=args.batch_size, steps=args.steps, rounds=args.rounds)
         paths = against_ref.measure(
             args.against_ref,
             args.models,
             args.output,
             repeats=args.repeats,
-            flags=[str(flag) for flag in flags],
+            options=options,
             command=args.invocation,
             name=args.name,
         )

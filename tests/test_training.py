@@ -411,6 +411,21 @@ def test_throughput_against_a_git_ref_is_relative_to_the_control_and_absolute(tm
     assert os.listdir(tmp_path) == []
 
 
+def test_against_ref_times_a_code_with_this_codes_harness(tmp_path):
+    from larq_bcd.training import against_ref
+
+    options = {"batch_size": 2, "steps": 1, "rounds": 1, "warmup": 1}
+    output = str(tmp_path / "run.json")
+    (result,) = against_ref._throughput(against_ref.REPOSITORY, ["resnet20"], output, options)
+    assert result["name"] == "resnet20" and result["batch_size"] == 2 and result["images_per_second"] > 0
+    # A code too old for the harness: a clear error, not a traceback from the child.
+    old = tmp_path / "old"
+    (old / "larq_bcd").mkdir(parents=True)
+    (old / "larq_bcd" / "__init__.py").write_text("")
+    with pytest.raises(RuntimeError, match="this code's harness cannot run on that code: .*zoo"):
+        against_ref._throughput(str(old), ["resnet20"], str(tmp_path / "old.json"), options)
+
+
 def test_report_table_curves_and_best_binary_model(tmp_path):
     from larq_bcd.training import report
 

@@ -3,9 +3,11 @@
     larq-bcd throughput reactnet_a resnet20 rep_resnet20 --against-ref 52045a4 \
         --batch-size 256 --output zoo/benchmarks
 
-The ref is checked out in a temporary git worktree and both codes run the same
-``larq-bcd throughput`` measurement in fresh processes, alternately, ``repeats`` times (a
-shared machine's load then hits both alike). The first model is the control: each model's time
+The ref is checked out in a temporary git worktree and both codes are timed by this code's
+harness (``throughput.measure``: its models and layers come from the code under test), in
+fresh processes, alternately, ``repeats`` times (a shared machine's load then hits both alike).
+Each child presents itself as the ``larq-bcd`` command, so each code chooses its TensorFlow
+kernels as its own command would (the ref needs ``larq_bcd.training.recipe.build_model``). The first model is the control: each model's time
 per image is divided by the control's in the same run, and the speed-up is the ref's ratio
 over this code's (1.5x: a step of that model costs a third less here, relative to the control).
 Choose a control neither code changed. Writes ``train_throughput_against_ref.{json,md}`` (or ``--name``).
@@ -24,6 +26,8 @@ import numpy as np
 
 #: The repository this package runs from (a git checkout, for ``--against-ref``).
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+#: The measuring code both codes run (this code's).
+HARNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "throughput.py")
 
 
 def _git(*args, cwd=REPOSITORY):
@@ -36,18 +40,35 @@ def _git(*args, cwd=REPOSITORY):
     return done.stdout.strip()
 
 
-def _throughput(code, models, output, flags):
-    """One ``larq-bcd throughput`` run of the code in folder ``code``; its results."""
+#: The measurement, run in a child process whose ``larq_bcd`` is the code under test.
+_CHILD = """
+import json, runpy, sys
+harness, output, options = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+sys.argv = ["larq-bcd"]  # the code under test then sets up TensorFlow as its command would
+# An editable install's finder would fill modules the code under test lacks from this code.
+sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")]
+try:
+    measure = runpy.run_path(harness)["measure"]
+except ImportError as error:
+    sys.exit(f"this code's harness cannot run on that code: {error}")
+with open(output, "w") as handle:
+    json.dump(measure(**options), handle)
+"""
+
+
+def _throughput(code, models, output, options):
+    """Results of this code's ``throughput.measure(models, **options)`` run on the code in
+    folder ``code``; ``output``: a scratch file for them."""
     env = {**os.environ, "PYTHONPATH": code}
     if larq_bcd.ONEDNN_SET_HERE:
         env.pop("TF_ENABLE_ONEDNN_OPTS")  # each code chooses its own TensorFlow kernels
-    command = [sys.executable, "-m", "larq_bcd.training.throughput", *models, "--output", output, *flags]
+    command = [sys.executable, "-c", _CHILD, HARNESS, output, json.dumps({"models": list(models), **options})]
     done = subprocess.run(command, cwd=code, env=env, capture_output=True, text=True)
     if done.returncode:
         tail = done.stderr.strip().splitlines()[-1:] or ["(no output)"]
         raise RuntimeError(f"throughput in {code} failed: {tail[0]}")
-    with open(os.path.join(output, next(f for f in os.listdir(output) if f.endswith(".json")))) as handle:
-        return json.load(handle)["results"]
+    with open(output) as handle:
+        return json.load(handle)
 
 
 def summarize(ref, runs_ref, runs_head):
@@ -102,11 +123,12 @@ def markdown(summary, command=""):
     return "\n".join(lines) + "\n"
 
 
-def measure(ref, models, output, *, repeats=2, flags=(), command="", name=None, log=print):
+def measure(ref, models, output, *, repeats=2, options=None, command="", name=None, log=print):
     """Run both codes alternately and write the summary; returns the written paths.
 
-    ``flags``: the ``larq-bcd throughput`` flags both runs get (``--batch-size 256``, ...);
-    ``name``: of the written files (default ``train_throughput_against_ref``).
+    ``options``: the keyword arguments of ``throughput.measure`` both runs get
+    (``{"batch_size": 256}``, ...); ``name``: of the written files (default
+    ``train_throughput_against_ref``).
     """
     if len(models) < 2:
         raise ValueError("--against-ref needs a control model first and at least one model to compare")
@@ -122,9 +144,8 @@ def measure(ref, models, output, *, repeats=2, flags=(), command="", name=None, 
             for repeat in range(repeats):
                 for code, runs, tag in ((worktree, runs_ref, ref), (REPOSITORY, runs_head, "this code")):
                     log(f"repeat {repeat + 1}/{repeats}: {tag}")
-                    runs.append(
-                        _throughput(code, models, os.path.join(scratch, f"{len(runs)}_{code == worktree}"), flags)
-                    )
+                    scratch_file = os.path.join(scratch, f"{'ref' if code == worktree else 'head'}_{len(runs)}.json")
+                    runs.append(_throughput(code, models, scratch_file, options or {}))
         finally:
             _git("worktree", "remove", "--force", worktree)
     summary = summarize(ref, runs_ref, runs_head)

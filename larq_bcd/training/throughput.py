@@ -4,8 +4,12 @@
         --width-multiplier 0.25 --output zoo/benchmarks
 
 Each model trains on one fixed batch of random 0-255 images (the input pipeline is not
-timed). The models run interleaved, ``steps`` training steps of each per round, so that the
-load of a shared machine hits them alike: compare the ratios, not the absolute numbers.
+timed), each step as ``fit`` (and so ``larq-bcd train``) runs it: the model's compiled train
+function over a dataset iterator that lives as long as the model. (``train_on_batch`` builds a
+new iterator, and threads, on every call; on 2-core VMs half of its steps then ran on one core,
+a bimodal 1.3 s or 0.65 s for ReActNet-A, which fit never showed.) The models run interleaved,
+``steps`` training steps of each per round, so that the load of a shared machine hits them
+alike: compare the ratios, not the absolute numbers.
 ``name:float`` (or ``name:activations``) measures the model's float (or binary-activation,
 real-weight) twin; a suffix chooses how the step runs: ``name@xla`` compiles it with XLA
 (``jit_compile``), ``name@bf16`` trains under the ``mixed_bfloat16`` policy (both measured
@@ -14,7 +18,6 @@ Writes ``<name>.{json,md,png}`` in ``--output`` (default ``train_throughput_<siz
 ``--profile`` adds where each model's step spends its CPU time (``op_profile``).
 """
 
-import functools
 import time
 
 import larq_bcd  # noqa: F401  (tf-keras before TensorFlow)
@@ -62,7 +65,13 @@ def _trainer(name, quantization, mode, image_size, width_multiplier, batch_size,
     rng = np.random.default_rng(seed)
     x = rng.uniform(0, 255, (batch_size, image_size, image_size, 3)).astype(np.float32)
     y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch_size)]
-    return model, x, y
+    batches = iter(tf.data.Dataset.from_tensors((x, y)).repeat())
+    train_function = model.make_train_function()
+
+    def step():  # what fit does per step, waiting for the step's loss
+        return float(train_function(batches)["loss"])
+
+    return model, step
 
 
 def measure(
@@ -79,15 +88,15 @@ def measure(
     trainers = [_trainer(*p, image_size, width_multiplier, batch_size, seed) for p in parsed]
     seconds = [[] for _ in models]
     for round_ in range(rounds + 1):
-        for i, (model, x, y) in enumerate(trainers):
+        for i, (_, step) in enumerate(trainers):
             n = warmup if round_ == 0 else steps
             start = time.perf_counter()
             for _ in range(n):
-                model.train_on_batch(x, y)
+                step()
             if round_ > 0:
                 seconds[i].append((time.perf_counter() - start) / steps)
     results = []
-    for spec, (name, quantization, mode), (model, _, _), s in zip(models, parsed, trainers, seconds):
+    for spec, (name, quantization, mode), (model, _), s in zip(models, parsed, trainers, seconds):
         per_second = batch_size / np.asarray(s)
         results.append(
             {
@@ -107,8 +116,8 @@ def measure(
             }
         )
     if profile:
-        for result, (model, x, y) in zip(results, trainers):
-            times = op_profile.op_times(functools.partial(model.train_on_batch, x, y), steps=steps)
+        for result, (_, step) in zip(results, trainers):
+            times = op_profile.op_times(step, steps=steps)
             result["op_ms_per_step"] = 1000 * sum(times.values())
             for group, share in op_profile.shares(times).items():
                 result[f"{group}_share"] = share
