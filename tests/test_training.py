@@ -418,6 +418,8 @@ def test_against_ref_times_a_code_with_this_codes_harness(tmp_path):
     output = str(tmp_path / "run.json")
     (result,) = against_ref._throughput(against_ref.REPOSITORY, ["resnet20"], output, options)
     assert result["name"] == "resnet20" and result["batch_size"] == 2 and result["images_per_second"] > 0
+    # The child is the larq-bcd command to the code under test: this code turns on oneDNN there.
+    assert result["onednn"] == (os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") == "1")
     # A code too old for the harness: a clear error, not a traceback from the child.
     old = tmp_path / "old"
     (old / "larq_bcd").mkdir(parents=True)

@@ -47,6 +47,7 @@ harness, output, options = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 sys.argv = ["larq-bcd"]  # the code under test then sets up TensorFlow as its command would
 # An editable install's finder would fill modules the code under test lacks from this code.
 sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "")]
+import larq_bcd  # now: run_path sets sys.argv[0] to the harness' path while it runs
 try:
     measure = runpy.run_path(harness)["measure"]
 except ImportError as error:

@@ -50,6 +50,13 @@ def parse_model(spec):
     return name, quantization, mode
 
 
+def _onednn():
+    """Whether TensorFlow runs its oneDNN kernels in this process."""
+    from tensorflow.python.util import _pywrap_util_port
+
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
 def _trainer(name, quantization, mode, image_size, width_multiplier, batch_size, seed):
     model_args = {}
     if not zoo.config(name).cifar_only:  # the CIFAR papers' models have their published widths
@@ -105,6 +112,7 @@ def measure(
                 "quantization": quantization,
                 "mode": mode,
                 "params": int(model.count_params()),
+                "onednn": _onednn(),
                 "images_per_second": float(np.median(per_second)),
                 "p10": float(np.percentile(per_second, 10)),
                 "p90": float(np.percentile(per_second, 90)),
