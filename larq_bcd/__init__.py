@@ -42,8 +42,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ONEDNN_SET_HERE = _is_our_command() and "TF_ENABLE_ONEDNN_OPTS" not in os.environ
 if ONEDNN_SET_HERE:
     # TensorFlow 2.16 turns its oneDNN kernels on only for CPUs with AVX512-VNNI, BF16 or AMX.
-    # On the AVX2 machines we train on they make a binary model's training step 1.1-1.7x
-    # faster (the convolutions' backward passes most; zoo/benchmarks/train_throughput_onednn.md).
+    # On the AVX2 machines we train on they make a binary model's training step 1.3-1.5x
+    # faster (the convolutions' backward passes most; zoo/benchmarks/train_throughput_fit_step.md).
     # Our commands turn them on unless the environment says otherwise (TF_ENABLE_ONEDNN_OPTS=0).
     os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
 
