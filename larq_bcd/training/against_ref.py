@@ -7,10 +7,11 @@ The ref is checked out in a temporary git worktree and both codes are timed by t
 harness (``throughput.measure``: its models and layers come from the code under test), in
 fresh processes, alternately, ``repeats`` times (a shared machine's load then hits both alike).
 Each child presents itself as the ``larq-bcd`` command, so each code chooses its TensorFlow
-kernels as its own command would (the ref needs ``larq_bcd.training.recipe.build_model``). The first model is the control: each model's time
-per image is divided by the control's in the same run, and the speed-up is the ref's ratio
-over this code's (1.5x: a step of that model costs a third less here, relative to the control).
-Choose a control neither code changed. Writes ``train_throughput_against_ref.{json,md}`` (or ``--name``).
+kernels as its own command would (the ref needs ``larq_bcd.training.recipe.build_model``).
+The first model is the control: each model's time per image is divided by the control's in
+the same run, and the speed-up is the ref's ratio over this code's (1.5x: a step of that
+model costs a third less here, relative to the control). Choose a control neither code
+changed. Writes ``train_throughput_against_ref.{json,md}`` (or ``--name``).
 """
 
 import json
