@@ -6,8 +6,8 @@
 Each model trains on one fixed batch of random 0-255 images (the input pipeline is not
 timed), each step as ``fit`` (and so ``larq-bcd train``) runs it: the model's compiled train
 function over a dataset iterator that lives as long as the model. (``train_on_batch`` builds a
-new iterator, and threads, on every call; on 2-core VMs half of its steps then ran on one core,
-a bimodal 1.3 s or 0.65 s for ReActNet-A, which fit never showed.) The models run interleaved,
+new iterator, and threads, on every call; on 2-core VMs many of its steps then ran on one
+core, which fit never showed.) The models run interleaved,
 ``steps`` training steps of each per round, so that the load of a shared machine hits them
 alike: compare the ratios, not the absolute numbers.
 ``name:float`` (or ``name:activations``) measures the model's float (or binary-activation,
