@@ -51,8 +51,9 @@ class HardTanh(tf.keras.layers.Layer):
     r"""\(y = \mathrm{clip}(x, -1, 1)\) (PyTorch's ``F.hardtanh``), the activation of the
     1w1a CIFAR ResNets and VGG-Small (ReCU, IR-Net). TFLite gets ``RELU_N1_TO_1``.
 
-    Its gradient, \(dy \cdot \mathbb{1}_{|x| \le 1}\), is one select: ``tf.clip_by_value``'s
-    own also reduces gradients for its two scalar bounds, work the training step discards."""
+    Its gradient, \(dy \cdot \mathbb{1}_{|x| \le 1}\), is one select, compiled by XLA into one
+    loop: ``tf.clip_by_value``'s own also reduces gradients for its two scalar bounds, work the
+    training step discards."""
 
     def call(self, inputs):
         return _hardtanh(inputs)
@@ -61,6 +62,12 @@ class HardTanh(tf.keras.layers.Layer):
 @tf.custom_gradient
 def _hardtanh(x):
     def grad(dy):
-        return tf.where(tf.abs(x) <= 1.0, dy, tf.zeros_like(dy))
+        return _hardtanh_grad(x, dy)
 
     return tf.clip_by_value(x, -1.0, 1.0), grad
+
+
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _hardtanh_grad(x, dy):
+    r"""\(dy \cdot \mathbb{1}_{|x| \le 1}\) as one XLA loop (abs, compare, select fused)."""
+    return tf.where(tf.abs(x) <= 1.0, dy, tf.zeros_like(dy))
