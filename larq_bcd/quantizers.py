@@ -6,32 +6,14 @@ weight quantizer produces a \(\pm\)scale kernel that LCE bit-packs into ``LceBco
 """
 
 from larq_bcd._utils import build_sublayer, positive_int, register, register_alias, static_channels
-from larq_bcd.fused import approx_sign, hardtanh
 
 import larq as lq
 import tensorflow as tf
 
-
-@tf.keras.utils.register_keras_serializable(package="larq_bcd")
-class ApproxSign(lq.quantizers.ApproxSign):
-    r"""BCDNet's \(Q_b\) (Bi-Real Net's ApproxSign): larq's, with its gradient compiled by XLA.
-
-    \[
-    q(x) = \mathrm{sign}(x),\qquad
-    \frac{\partial q}{\partial x} = \max(0,\ 2 - 2|x|)
-    \]
-    (\(2 + 2x\) on \([-1, 0)\), \(2 - 2x\) on \([0, 1)\), 0 elsewhere). The same function as
-    ``lq.quantizers.ApproxSign`` (a subclass; ``metrics`` works alike); its backward pass
-    runs as one fused XLA loop instead of five ops over the activation tensor.
-    ``BinaryConv2D``'s default ``input_quantizer="approx_sign"`` means this class. Registered
-    as ``larq_bcd>ApproxSign`` only: larq's ``"approx_sign"`` alias and bare class name stay
-    larq's, so importing larq_bcd changes no larq model.
-
-    Reference: Liu et al., "Bi-Real Net", ECCV 2018; Xing et al., "BCDNet", ECCV 2022.
-    """
-
-    def call(self, inputs):
-        return super(lq.quantizers.ApproxSign, self).call(approx_sign(inputs))  # larq's metrics
+#: BCDNet's \(Q_b\) (Bi-Real Net's ApproxSign), re-exported from larq where it is the same:
+#: forward \(\mathrm{sign}(x)\); backward \(2 + 2x\) on \([-1, 0)\), \(2 - 2x\) on \([0, 1)\),
+#: 0 elsewhere. String alias ``"approx_sign"``.
+ApproxSign = lq.quantizers.ApproxSign
 
 
 @register
@@ -59,10 +41,9 @@ class ReActWeightSign(lq.quantizers.Quantizer):
     precision = 1
 
     def call(self, inputs):
-        inputs = tf.convert_to_tensor(inputs)  # read the kernel variable outside hardtanh's tape
         reduce_axes = list(range(inputs.shape.rank - 1))
         scale = tf.stop_gradient(tf.reduce_mean(tf.abs(inputs), axis=reduce_axes))
-        clipped = hardtanh(inputs)  # clip(W, -1, 1), its gradient compiled by XLA
+        clipped = tf.clip_by_value(inputs, -1.0, 1.0)
         return clipped + tf.stop_gradient(scale * lq.math.sign(inputs) - clipped)
 
 
@@ -116,7 +97,7 @@ class DySign(lq.quantizers.Quantizer):
     def call(self, inputs):
         context = tf.reduce_mean(inputs, axis=[1, 2])
         alpha = self.threshold(self.squeeze(context))[:, tf.newaxis, tf.newaxis, :]
-        return approx_sign(inputs - alpha)
+        return lq.quantizers.approx_sign(inputs - alpha)
 
     def get_config(self):
         return {**super().get_config(), "reduction": self.reduction}

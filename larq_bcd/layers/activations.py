@@ -2,7 +2,6 @@ r"""The real-valued activations of the BNNs: ReActNet's ``RPReLU`` and the 1w1a 
 ``HardTanh`` (RSign's threshold, ``LearnableBias``, has its own file)."""
 
 from larq_bcd._utils import register, static_channels
-from larq_bcd.fused import hardtanh, rprelu
 
 import tensorflow as tf
 
@@ -14,7 +13,7 @@ class RPReLU(tf.keras.layers.Layer):
     \(\mathrm{PReLU}_\beta(z) = \max(z, 0) - \beta \max(-z, 0)\), with the slope \(\beta\)
     initialised to 0.25 (PyTorch's ``nn.PReLU``; Keras' default would be 0) and the two
     shifts \(\gamma, \zeta\) to 0. It is computed as Keras' ``PReLU`` computes it, so TFLite
-    gets a ``PRELU`` op; its gradient is one XLA computation (``larq_bcd.fused.rprelu``).
+    gets a ``PRELU`` op.
 
     Reference: Liu et al., "ReActNet", ECCV 2020, eq. (4).
     """
@@ -33,8 +32,12 @@ class RPReLU(tf.keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, inputs):
-        weights = (tf.cast(w, inputs.dtype) for w in (self.shift_in, self.alpha, self.shift_out))
-        return rprelu(inputs, *weights)
+        z = inputs + tf.cast(self.shift_in, inputs.dtype)
+        # Keras' PReLU expression with a (1, 1, C) slope: the TFLite converter fuses it into
+        # one PRELU op (with a (C,) slope it leaves RELU, NEG, MUL, RELU, ADD).
+        alpha = tf.reshape(tf.cast(self.alpha, inputs.dtype), [1, 1, -1])
+        negative = -alpha * tf.nn.relu(-z)
+        return tf.nn.relu(z) + negative + tf.cast(self.shift_out, inputs.dtype)
 
     def get_config(self):
         return {
@@ -48,8 +51,23 @@ class HardTanh(tf.keras.layers.Layer):
     r"""\(y = \mathrm{clip}(x, -1, 1)\) (PyTorch's ``F.hardtanh``), the activation of the
     1w1a CIFAR ResNets and VGG-Small (ReCU, IR-Net). TFLite gets ``RELU_N1_TO_1``.
 
-    Its gradient, \(dy \cdot \mathbb{1}_{|x| \le 1}\), is one XLA loop
-    (``larq_bcd.fused.hardtanh``)."""
+    Its gradient, \(dy \cdot \mathbb{1}_{|x| \le 1}\), is one select, compiled by XLA into one
+    loop: ``tf.clip_by_value``'s own also reduces gradients for its two scalar bounds, work the
+    training step discards."""
 
     def call(self, inputs):
-        return hardtanh(inputs)
+        return _hardtanh(inputs)
+
+
+@tf.custom_gradient
+def _hardtanh(x):
+    def grad(dy):
+        return _hardtanh_grad(x, dy)
+
+    return tf.clip_by_value(x, -1.0, 1.0), grad
+
+
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _hardtanh_grad(x, dy):
+    r"""\(dy \cdot \mathbb{1}_{|x| \le 1}\) as one XLA loop (abs, compare, select fused)."""
+    return tf.where(tf.abs(x) <= 1.0, dy, tf.zeros_like(dy))

@@ -4,7 +4,6 @@ import contextlib
 import logging
 
 from larq_bcd._utils import register
-from larq_bcd.quantizers import ApproxSign
 
 import larq as lq
 import tensorflow as tf
@@ -16,8 +15,7 @@ class BinaryConv2D(lq.layers.QuantConv2D):
 
     \[ y = (\alpha \odot \mathrm{sign}(W)) \circledast \mathrm{sign}(x) \]
 
-    Defaults: ``input_quantizer="approx_sign"`` (BCDNet's \(Q_b\): here
-    ``larq_bcd.quantizers.ApproxSign``, larq's with an XLA-compiled gradient),
+    Defaults: ``input_quantizer="approx_sign"`` (BCDNet's \(Q_b\)),
     ``kernel_quantizer="react_weight_sign"`` (per-output-channel mean\(|W|\) scale),
     ``use_bias=False`` and ``pad_values=1.0`` (LCE's fast "same-one" padding; the PyTorch
     code pads with 0, which LCE supports on ARM only with a correction).
@@ -39,8 +37,6 @@ class BinaryConv2D(lq.layers.QuantConv2D):
         pad_values=1.0,
         **kwargs,
     ):
-        if input_quantizer == "approx_sign":
-            input_quantizer = ApproxSign()
         with _quiet_larq():
             super().__init__(
                 filters,
