@@ -230,9 +230,10 @@ def cmd_table(args):
 def cmd_throughput(args):
     from larq_bcd.training import against_ref, throughput
 
+    batch_size = args.batch_size[0] if len(args.batch_size) == 1 else args.batch_size
     if args.against_ref:
         options = {"image_size": args.image_size, "width_multiplier": args.width_multiplier}
-        options.update(batch_size=args.batch_size, steps=args.steps, rounds=args.rounds)
+        options.update(batch_size=batch_size, steps=args.steps, rounds=args.rounds)
         paths = against_ref.measure(
             args.against_ref,
             args.models,
@@ -249,7 +250,7 @@ def cmd_throughput(args):
         args.models,
         image_size=args.image_size,
         width_multiplier=args.width_multiplier,
-        batch_size=args.batch_size,
+        batch_size=batch_size,
         steps=args.steps,
         rounds=args.rounds,
         profile=args.profile,
@@ -385,7 +386,13 @@ def _add_measurement_commands(commands):
     throughput.add_argument("--name", help="file name of the results (default: train_throughput_<image size>)")
     throughput.add_argument("--image-size", type=positive_int_arg, default=32)
     throughput.add_argument("--width-multiplier", type=float, default=0.25, help="of every ImageNet-family model")
-    throughput.add_argument("--batch-size", type=positive_int_arg, default=128)
+    throughput.add_argument(
+        "--batch-size",
+        type=positive_int_arg,
+        nargs="+",
+        default=[128],
+        help="one or more: with several, every model is measured at each, side by side",
+    )
     throughput.add_argument("--steps", type=positive_int_arg, default=4, help="training steps per model per round")
     throughput.add_argument("--rounds", type=positive_int_arg, default=5)
     throughput.add_argument(

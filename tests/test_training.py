@@ -350,6 +350,23 @@ def test_training_throughput_side_by_side_writes_json_md_png(tmp_path):
         throughput.parse_model("bcdnet_a@fp8")
 
 
+def test_throughput_measures_every_model_at_each_batch_size_side_by_side(tmp_path, capsys):
+    from larq_bcd import cli
+    from larq_bcd.training import throughput
+
+    results = throughput.measure(["resnet20"], batch_size=(2, 4), steps=1, rounds=1, warmup=1)
+    assert [(r["name"], r["batch_size"]) for r in results] == [("resnet20 (batch 2)", 2), ("resnet20 (batch 4)", 4)]
+    assert results[0]["time_per_image_to_first"] == 1.0 and results[1]["images_per_second"] > 0
+    assert "batch 2, 4 (" in throughput.markdown(results).splitlines()[0]
+    with pytest.raises(ValueError, match="batch sizes must be integers > 0, got \\(4, 0\\)"):
+        throughput.measure(["resnet20"], batch_size=(4, 0))
+    # A bad batch size on the command line: one line naming the flag, nothing written.
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["throughput", "resnet20", "--output", str(tmp_path), "--batch-size", "128", "0"])
+    assert exit_info.value.code == 2 and "--batch-size" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []
+
+
 @pytest.mark.slow  # XLA compiles the training step for a minute or more
 def test_throughput_measures_the_step_compiled_by_xla():
     from larq_bcd.training import throughput

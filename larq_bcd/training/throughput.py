@@ -16,6 +16,7 @@ real-weight) twin; a suffix chooses how the step runs: ``name@xla`` compiles it 
 against the plain step, e.g. ``reactnet_a reactnet_a@xla reactnet_a@bf16``: CPUs differ).
 Writes ``<name>.{json,md,png}`` in ``--output`` (default ``train_throughput_<size>``).
 ``--profile`` adds where each model's step spends its CPU time (``op_profile``).
+``--batch-size 128 512`` measures every model at each batch size in the same rounds.
 """
 
 import time
@@ -86,14 +87,20 @@ def measure(
 ):
     """Images/s of one training step of each model spec, interleaved; a list of dicts.
 
+    ``batch_size``: one batch size, or several (e.g. ``(128, 512)``): then every model is
+    measured at each, named ``"reactnet_a (batch 512)"``, in the same interleaved rounds.
     With ``profile``, each dict also has the step's op time (ms, summed over threads) and the
     share of it in convolutions, batch norm and other ops (``op_profile.GROUPS``).
     """
     if not models:
         raise ValueError("give at least one model")
+    batch_sizes = [batch_size] if isinstance(batch_size, (int, np.integer)) else list(batch_size)
+    if not batch_sizes or not all(isinstance(b, (int, np.integer)) and b > 0 for b in batch_sizes):
+        raise ValueError(f"batch sizes must be integers > 0, got {batch_size!r}")
     parsed = [parse_model(spec) for spec in models]  # every name checked before any build
-    trainers = [_trainer(*p, image_size, width_multiplier, batch_size, seed) for p in parsed]
-    seconds = [[] for _ in models]
+    runs = [(spec, p, b) for spec, p in zip(models, parsed) for b in batch_sizes]
+    trainers = [_trainer(*p, image_size, width_multiplier, b, seed) for _, p, b in runs]
+    seconds = [[] for _ in runs]
     for round_ in range(rounds + 1):
         for i, (_, step) in enumerate(trainers):
             n = warmup if round_ == 0 else steps
@@ -103,11 +110,11 @@ def measure(
             if round_ > 0:
                 seconds[i].append((time.perf_counter() - start) / steps)
     results = []
-    for spec, (name, quantization, mode), (model, _), s in zip(models, parsed, trainers, seconds):
-        per_second = batch_size / np.asarray(s)
+    for (spec, (name, quantization, mode), batch), (model, _), s in zip(runs, trainers, seconds):
+        per_second = batch / np.asarray(s)
         results.append(
             {
-                "name": spec,
+                "name": spec if len(batch_sizes) == 1 else f"{spec} (batch {batch})",
                 "model": name,
                 "quantization": quantization,
                 "mode": mode,
@@ -118,7 +125,7 @@ def measure(
                 "p90": float(np.percentile(per_second, 90)),
                 "image_size": image_size,
                 "width": width_multiplier,
-                "batch_size": batch_size,
+                "batch_size": int(batch),
                 "steps": steps,
                 "rounds": rounds,
             }
@@ -138,9 +145,10 @@ def measure(
 
 def markdown(results, command=""):
     r0 = results[0]
+    batches = sorted({r["batch_size"] for r in results})
     lines = [
         f"### Training throughput at {r0['image_size']}x{r0['image_size']}, width {r0['width']}, "
-        f"batch {r0['batch_size']} ({r0['rounds']} interleaved rounds of {r0['steps']} steps)",
+        f"batch {', '.join(map(str, batches))} ({r0['rounds']} interleaved rounds of {r0['steps']} steps)",
         "",
         f"`{command}`" if command else "",
         "",
