@@ -230,10 +230,9 @@ def cmd_table(args):
 def cmd_throughput(args):
     from larq_bcd.training import against_ref, throughput
 
-    batch_size = args.batch_size[0] if len(args.batch_size) == 1 else args.batch_size
     if args.against_ref:
         options = {"image_size": args.image_size, "width_multiplier": args.width_multiplier}
-        options.update(batch_size=batch_size, steps=args.steps, rounds=args.rounds)
+        options.update(batch_size=args.batch_size, steps=args.steps, rounds=args.rounds)
         paths = against_ref.measure(
             args.against_ref,
             args.models,
@@ -250,7 +249,7 @@ def cmd_throughput(args):
         args.models,
         image_size=args.image_size,
         width_multiplier=args.width_multiplier,
-        batch_size=batch_size,
+        batch_size=args.batch_size,
         steps=args.steps,
         rounds=args.rounds,
         profile=args.profile,

@@ -358,6 +358,9 @@ def test_throughput_measures_every_model_at_each_batch_size_side_by_side(tmp_pat
     assert [(r["name"], r["batch_size"]) for r in results] == [("resnet20 (batch 2)", 2), ("resnet20 (batch 4)", 4)]
     assert results[0]["time_per_image_to_first"] == 1.0 and results[1]["images_per_second"] > 0
     assert "batch 2, 4 (" in throughput.markdown(results).splitlines()[0]
+    # One batch size as the command line gives it (a list of one): the names stay plain.
+    (single,) = throughput.measure(["resnet20"], batch_size=[2], steps=1, rounds=1, warmup=1)
+    assert (single["name"], single["batch_size"]) == ("resnet20", 2)
     with pytest.raises(ValueError, match="batch sizes must be integers > 0, got \\(4, 0\\)"):
         throughput.measure(["resnet20"], batch_size=(4, 0))
     # A bad batch size on the command line: one line naming the flag, nothing written.
