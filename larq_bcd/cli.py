@@ -378,7 +378,7 @@ def _add_measurement_commands(commands):
     throughput.add_argument(
         "models",
         nargs="+",
-        help="zoo names, optionally name:float or name:activations, and @xla or @bf16 (how the step runs); "
+        help="zoo names, optionally name:float or name:activations, and @xla, @bf16 or @bf16conv (how the step runs); "
         "the first is the reference",
     )
     throughput.add_argument("--output", required=True, help="folder for <name>.{json,md,png}")

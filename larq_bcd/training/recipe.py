@@ -24,6 +24,7 @@ from larq_bcd._utils import atomic_output, load_keras_model
 from larq_bcd.data import batches, decoded, load
 from larq_bcd.data.sources import naming_bad_images
 from larq_bcd.training.distiller import Distiller
+from larq_bcd.training.precision import bfloat16_binary_convs
 from larq_bcd.training.recu import ReCUTauSchedule, recu_quantizers
 from larq_bcd.training.schedules import WarmupDecay
 from larq_bcd.training.strategy import get_strategy
@@ -64,7 +65,9 @@ class Recipe:
     teacher: str | None = None
     temperature: float = 1.0
     kd_alpha: float = 1.0
-    mixed_precision: bool = False
+    #: false (float32), true (every layer under ``mixed_bfloat16``) or ``binary_convs``
+    #: (only the binary convolutions in bfloat16: ``precision.bfloat16_binary_convs``).
+    mixed_precision: bool | str = False
     strategy: str = "default"
     train_limit: int | None = None
     test_limit: int | None = None
@@ -195,8 +198,14 @@ def _validate(recipe):
     _check(
         "data_dir", r.data_dir, r.data_dir is None or (isinstance(r.data_dir, str) and r.data_dir), "a folder or null"
     )
-    for key in ("two_step", "mixed_precision", "safe_mode", "cache"):
+    for key in ("two_step", "safe_mode", "cache"):
         _check(key, getattr(r, key), isinstance(getattr(r, key), bool), "true or false")
+    _check(
+        "mixed_precision",
+        r.mixed_precision,
+        isinstance(r.mixed_precision, bool) or r.mixed_precision == "binary_convs",
+        "true, false or binary_convs",
+    )
     _check(
         "strategy",
         r.strategy,
@@ -536,16 +545,20 @@ def build(recipe, num_classes, dual_head=False, strategy=None):
     weights) and ``step2`` (binary). Two-step recipes decay weights in step 1 only
     (ReActNet/BCDNet) unless ``step2`` says otherwise; one step decays throughout."""
     strategy = strategy or tf.distribute.get_strategy()
+
+    def model(quantization):
+        built = build_model(recipe, num_classes, quantization, dual_head)
+        return bfloat16_binary_convs(built) if recipe.mixed_precision == "binary_convs" else built
+
     steps = []
     with strategy.scope():
         if recipe.two_step:
             settings = dataclasses.replace(recipe, **recipe.step1)
-            model = build_model(recipe, num_classes, "activations", dual_head)
-            steps.append(Step("step1", model, recipe.step1_epochs, settings))
+            steps.append(Step("step1", model("activations"), recipe.step1_epochs, settings))
             settings = dataclasses.replace(recipe, **{"weight_decay": 0.0, **recipe.step2})
-            steps.append(Step("step2", build_model(recipe, num_classes, "binary", dual_head), recipe.epochs, settings))
+            steps.append(Step("step2", model("binary"), recipe.epochs, settings))
         else:
-            steps.append(Step("train", build_model(recipe, num_classes, "binary", dual_head), recipe.epochs, recipe))
+            steps.append(Step("train", model("binary"), recipe.epochs, recipe))
     return steps
 
 
@@ -624,7 +637,7 @@ def train(recipe, command=None, log=print, callbacks=(), stop_after=None):
         teacher = load_keras_model(recipe.teacher, unsafe=not recipe.safe_mode)
     # BCDNet's DeiT-style two classifiers (the record's ``dual_head``) when a teacher is given
     dual_head = zoo.config(recipe.model).dual_head and teacher is not None
-    with dtype_policy("mixed_bfloat16" if recipe.mixed_precision else None):
+    with dtype_policy("mixed_bfloat16" if recipe.mixed_precision is True else None):
         steps = build(recipe, data.num_classes, dual_head, strategy)
         model, step_results = fit(recipe, steps, data, teacher, strategy, log, callbacks, deadline)
     final, top1 = export(recipe, model, data, dual_head)

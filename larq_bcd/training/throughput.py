@@ -12,8 +12,10 @@ core, which fit never showed.) The models run interleaved,
 alike: compare the ratios, not the absolute numbers.
 ``name:float`` (or ``name:activations``) measures the model's float (or binary-activation,
 real-weight) twin; a suffix chooses how the step runs: ``name@xla`` compiles it with XLA
-(``jit_compile``), ``name@bf16`` trains under the ``mixed_bfloat16`` policy (both measured
-against the plain step, e.g. ``reactnet_a reactnet_a@xla reactnet_a@bf16``: CPUs differ).
+(``jit_compile``), ``name@bf16`` trains under the ``mixed_bfloat16`` policy and
+``name@bf16conv`` with only the binary convolutions in bfloat16 (the recipes'
+``mixed_precision: binary_convs``); measure each against the plain step, e.g.
+``reactnet_a reactnet_a@xla reactnet_a@bf16conv``: CPUs differ.
 Writes ``<name>.{json,md,png}`` in ``--output`` (default ``train_throughput_<size>``).
 ``--profile`` adds where each model's step spends its CPU time (``op_profile``).
 ``--batch-size 128 512`` measures every model at each batch size in the same rounds.
@@ -25,14 +27,16 @@ import larq_bcd  # noqa: F401  (tf-keras before TensorFlow)
 from larq_bcd import zoo
 from larq_bcd._utils import atomic_output, write_report
 from larq_bcd.training import op_profile
+from larq_bcd.training.precision import bfloat16_binary_convs
 from larq_bcd.training.recipe import Recipe, build_model, dtype_policy
 from larq_bcd.zoo.blocks import QUANTIZATIONS
 
 import numpy as np
 import tensorflow as tf
 
-#: How a training step runs: as TensorFlow's ops one by one, compiled by XLA, or in bfloat16.
-MODES = ("plain", "xla", "bf16")
+#: How a training step runs: as TensorFlow's ops one by one, compiled by XLA, in bfloat16, or
+#: with only the binary convolutions in bfloat16.
+MODES = ("plain", "xla", "bf16", "bf16conv")
 
 
 def parse_model(spec):
@@ -65,6 +69,8 @@ def _trainer(name, quantization, mode, image_size, width_multiplier, batch_size,
     recipe = Recipe(model=name, model_args=model_args, image_size=image_size, batch_size=batch_size)
     with dtype_policy("mixed_bfloat16" if mode == "bf16" else None):  # read when layers are built
         model = build_model(recipe, num_classes=10, quantization=quantization)
+    if mode == "bf16conv":
+        model = bfloat16_binary_convs(model)
     model.compile(
         optimizer=tf.keras.optimizers.Adam(1e-3),
         loss=tf.keras.losses.CategoricalCrossentropy(from_logits=True),
