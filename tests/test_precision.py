@@ -13,29 +13,29 @@ from larq_bcd.training.recipe import Recipe, train
 import tensorflow as tf
 
 
-def _small_model():
-    return zoo.get(
-        "reactnet_resnet18",
-        width_multiplier=0.125,
-        input_shape=(32, 32, 3),
-        num_classes=10,
-        classifier_activation=None,
-    )
-
-
 def test_only_the_binary_convs_compute_in_bfloat16_with_the_same_weights():
-    model = _small_model()
+    # DyBCNN: its DySign input quantizers have weights, which must keep their place
+    model = zoo.get(
+        "dybcnn_reactnet_a", width_multiplier=0.125, input_shape=(32, 32, 3), num_classes=10, classifier_activation=None
+    )
     copy = bfloat16_binary_convs(model)
     binary = [layer for layer in copy.layers if is_binary_conv(layer)]
-    assert len(binary) >= 8
-    assert all(layer.compute_dtype == "bfloat16" and layer.input_quantizer.compute_dtype == "bfloat16" for layer in binary)
+    assert len(binary) >= 13
+    assert all(layer.compute_dtype == "bfloat16" for layer in binary)
+    # the sign and its gradient run in float32; the quantizer's output is cast to bfloat16
+    assert all(layer.input_quantizer.quantizer.compute_dtype == "float32" for layer in binary)
+    x = tf.random.normal((2, 4, 4, 8))
+    assert binary[0].input_quantizer.quantizer(x).dtype == tf.float32
     others = [layer for layer in copy.layers if not is_binary_conv(layer)]
     assert all(layer.compute_dtype == "float32" for layer in others if not isinstance(layer, tf.keras.layers.InputLayer))
     assert any(isinstance(layer, tf.keras.layers.Conv2D) for layer in others)  # the real-valued stem stays float32
     assert all(v.dtype == tf.float32 for v in copy.weights)  # variables stay float32
     assert [w.shape for w in copy.weights] == [w.shape for w in model.weights]
+    assert len(copy.trainable_weights) == len(model.trainable_weights)
     for a, b in zip(model.get_weights(), copy.get_weights()):
         np.testing.assert_array_equal(a, b)
+    images = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype(np.float32)
+    assert copy(images).dtype == tf.float32
 
 
 def test_a_binary_conv_in_bfloat16_is_its_float32_output_to_bfloat16_precision():
