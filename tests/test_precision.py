@@ -1,8 +1,5 @@
 """Mixed precision for the binary convolutions only (``training.precision``)."""
 
-import numpy as np
-import pytest
-
 import larq_bcd  # noqa: F401
 from larq_bcd import zoo
 from larq_bcd.layers import BinaryConv2D
@@ -10,6 +7,8 @@ from larq_bcd.training import throughput
 from larq_bcd.training.precision import bfloat16_binary_convs, is_binary_conv
 from larq_bcd.training.recipe import Recipe, train
 
+import numpy as np
+import pytest
 import tensorflow as tf
 
 
@@ -27,7 +26,9 @@ def test_only_the_binary_convs_compute_in_bfloat16_with_the_same_weights():
     x = tf.random.normal((2, 4, 4, 8))
     assert binary[0].input_quantizer.quantizer(x).dtype == tf.float32
     others = [layer for layer in copy.layers if not is_binary_conv(layer)]
-    assert all(layer.compute_dtype == "float32" for layer in others if not isinstance(layer, tf.keras.layers.InputLayer))
+    assert all(
+        layer.compute_dtype == "float32" for layer in others if not isinstance(layer, tf.keras.layers.InputLayer)
+    )
     assert any(isinstance(layer, tf.keras.layers.Conv2D) for layer in others)  # the real-valued stem stays float32
     assert all(v.dtype == tf.float32 for v in copy.weights)  # variables stay float32
     assert [w.shape for w in copy.weights] == [w.shape for w in model.weights]
@@ -63,7 +64,9 @@ def test_a_subclassed_model_is_refused_by_name():
 
 def test_recipe_takes_binary_convs_and_refuses_other_values():
     assert Recipe(model="resnet20", mixed_precision="binary_convs").mixed_precision == "binary_convs"
-    with pytest.raises(ValueError, match="`mixed_precision`: 'bf16' is not allowed; expected true, false or binary_convs"):
+    with pytest.raises(
+        ValueError, match="`mixed_precision`: 'bf16' is not allowed; expected true, false or binary_convs"
+    ):
         Recipe(model="resnet20", mixed_precision="bf16")
     with pytest.raises(ValueError, match="`mixed_precision`: 1 is not allowed"):
         Recipe(model="resnet20", mixed_precision=1)
@@ -82,7 +85,9 @@ def test_training_with_bfloat16_binary_convs_exports_a_float32_model(tmp_path):
     )
     final, results = train(recipe, command="test", log=lambda *_: None)
     assert 0 <= results["top1"] <= 1 and results["recipe"]["mixed_precision"] == "binary_convs"
-    assert all(layer.compute_dtype == "float32" for layer in final.layers if not isinstance(layer, tf.keras.layers.InputLayer))
+    assert all(
+        layer.compute_dtype == "float32" for layer in final.layers if not isinstance(layer, tf.keras.layers.InputLayer)
+    )
     assert tf.keras.mixed_precision.global_policy().name == "float32"
 
 

@@ -5,9 +5,9 @@ kernel \(\alpha\,\mathrm{sign}(W)\) loses only \(\alpha\)'s last bits (bfloat16 
 float32's 24 mantissa bits). oneDNN runs such convolutions with AVX512-BF16 instructions
 where the CPU has them (the kernel quantizer runs on the bfloat16 kernel), while batch norm,
 PReLU, the residual adds and the activations' sign with its gradient stay in float32, where
-TensorFlow's CPU kernels are fastest (its bfloat16 batch norm and element-wise ops are slower than float32 ones, so
-``mixed_bfloat16`` for the whole model gains little). The variables stay float32 either way
-(Keras' mixed-precision policy). Measured: ``zoo/benchmarks/train_throughput_32_bf16conv.md``.
+TensorFlow's CPU kernels are fastest (its bfloat16 batch norm and element-wise ops are
+slower than float32 ones, so ``mixed_bfloat16`` for the whole model gains little). The
+variables stay float32 either way (Keras' mixed-precision policy). Measured: ``zoo/benchmarks/train_throughput_32_bf16conv.md``.
 """
 
 import larq as lq
