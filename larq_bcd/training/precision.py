@@ -7,7 +7,8 @@ where the CPU has them (the kernel quantizer runs on the bfloat16 kernel), while
 PReLU, the residual adds and the activations' sign with its gradient stay in float32, where
 TensorFlow's CPU kernels are fastest (its bfloat16 batch norm and element-wise ops are
 slower than float32 ones, so ``mixed_bfloat16`` for the whole model gains little). The
-variables stay float32 either way (Keras' mixed-precision policy). Measured: ``zoo/benchmarks/train_throughput_32_bf16conv.md``.
+variables stay float32 either way (Keras' mixed-precision policy).
+Measured: ``zoo/benchmarks/train_throughput_32_bf16conv.md``.
 """
 
 import larq as lq
@@ -37,10 +38,9 @@ def bfloat16_binary_convs(model):
 
     def clone(layer):
         config = layer.get_config()
-        if isinstance(layer, tf.keras.layers.InputLayer):
-            return layer.__class__.from_config(config)
         if not is_binary_conv(layer):
-            _set_dtype(config, "float32")
+            if not isinstance(layer, tf.keras.layers.InputLayer):
+                _set_dtype(config, "float32")
             return layer.__class__.from_config(config)
         _set_dtype(config, "mixed_bfloat16")  # the kernel quantizer computes on the bfloat16 kernel
         _set_dtype(config["input_quantizer"], "float32")
@@ -50,10 +50,12 @@ def bfloat16_binary_convs(model):
         return conv
 
     copy = tf.keras.models.clone_model(model, clone_function=clone)
-    names = [_short(w.name) for w in model.weights], [_short(w.name) for w in copy.weights]
-    if names[0] != names[1]:
-        raise ValueError(f"bfloat16_binary_convs: the copy's variables are not the model's, in order: {names}")
-    copy.set_weights(model.get_weights())
+    for i, (mine, theirs) in enumerate(zip(model.weights, copy.weights)):
+        if _short(mine.name) != _short(theirs.name):
+            raise ValueError(
+                f"bfloat16_binary_convs: variable {i} is {mine.name!r} in the model but {theirs.name!r} in the copy"
+            )
+    copy.set_weights(model.get_weights())  # raises if the counts differ
     return copy
 
 
