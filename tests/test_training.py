@@ -518,12 +518,12 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
     assert "at least **2 epochs**" in table and "Made by `larq-bcd report --in-progress`." in table
     assert table.endswith("`larq-bcd report --in-progress`.\n\nWhy the runs differ.\n")
     assert table.startswith("# recu: runs under way") and "still short of their planned epochs: 4 of 4." in table
-    row = "| resnet20 | 4 / 600 | 40.00% | 35.00% | 60.00% | 60.00% | – | 2.0 | 87.5% (CIFAR-10) | `larq-bcd train recu.yaml threads=1` |"
+    row = "| resnet20 | 4 / 600 | 40.00% | 35.00% | 60.00% | 60.00% | – | 2.0 | 298.0 | 87.5% (CIFAR-10) | `larq-bcd train recu.yaml threads=1` |"
     assert row in table
-    assert "| rep_resnet20 | 2 / 600 | 45.00% | 40.00% | 45.00% | 45.00% | – | 1.0 | 88.97% (CIFAR-10) | – |" in table
-    assert "| reactnet_a | 2 / 600 | 50.00% | 45.00% | 50.00% | 50.00% | – | 1.0 | 69.4% (ImageNet) | – |" in table
+    assert "| rep_resnet20 | 2 / 600 | 45.00% | 40.00% | 45.00% | 45.00% | – | 1.0 | 299.0 | 88.97% (CIFAR-10) | – |" in table
+    assert "| reactnet_a | 2 / 600 | 50.00% | 45.00% | 50.00% | 50.00% | – | 1.0 | 299.0 | 69.4% (ImageNet) | – |" in table
     # the paper's number is the binary model's: none for a float twin
-    assert "| reactnet_resnet18 (float twin) | 2 / 600 | 70.00% | 65.00% | 70.00% | 70.00% | – | 1.0 | – | – |" in table
+    assert "| reactnet_resnet18 (float twin) | 2 / 600 | 70.00% | 65.00% | 70.00% | 70.00% | – | 1.0 | 299.0 | – | – |" in table
     (tmp_path / "zoo").mkdir()
     with pytest.raises(FileNotFoundError, match="no recipe.json"):
         report.progress([str(tmp_path / "zoo")])
@@ -542,6 +542,13 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
     report.write_progress(report.progress([long]), str(tmp_path), "mean", command="c", budget=7)
     table = (tmp_path / "mean.md").read_text()
     assert "| top-1 at epoch 7 | mean, epochs 3-7 |" in table and "| 7 / 700 | 40.00% | 56.00% | 70.00% |" in table
+    # Hours to go: epochs left x the median seconds of the last 10 epochs (two slow early ones ignored).
+    seconds = [90000, 90000, 300, 320, 310, 900, 330, 290, 305, 315, 325, 295]
+    rows = "".join(f"{i},0.5,1.0,{t},0.5,1.0\n" for i, t in enumerate(seconds))
+    (tmp_path / "paced").mkdir()
+    (tmp_path / "paced" / "history_train.csv").write_text("epoch,accuracy,loss,seconds,val_accuracy,val_loss\n" + rows)
+    assert report.hours_to_go(str(tmp_path / "paced"), 600) == pytest.approx(588 * 312.5 / 3600)
+    assert report.hours_to_go(str(tmp_path / "paced"), 12) == 0 and report.hours_to_go(str(tmp_path), 600) is None
     with pytest.raises(ValueError, match="`--budget` must be a positive integer, got 0"):
         report.write_progress(report.progress(states[:2]), str(tmp_path), "at0", command="c", budget=0)
     assert not (tmp_path / "at0.md").exists()
@@ -562,7 +569,7 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
     (tmp_path / "reactnet_a_binary_2" / "results.json").write_text(json.dumps({"top1": 0.5123}))
     report.write_progress(report.progress(finished), str(tmp_path), "done", command="c")
     table = (tmp_path / "done.md").read_text()
-    assert "| reactnet_a | 2 / 2 | 50.00% | 45.00% | 50.00% | 50.00% | 51.23% |" in table
+    assert "| reactnet_a | 2 / 2 | 50.00% | 45.00% | 50.00% | 50.00% | 51.23% | 1.0 | 0.0 |" in table
     assert table.startswith("# done: finished runs") and "not final" not in table
     assert "these are their final test accuracies" in table
     (tmp_path / "reactnet_a_binary_2" / "results.json").write_text("{}")  # cut short: one line naming it

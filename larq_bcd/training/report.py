@@ -17,17 +17,35 @@ from larq_bcd._utils import atomic_output, positive_int
 
 #: ``report --in-progress`` also compares the mean test top-1 over this many epochs up to the budget.
 MEAN_EPOCHS = 5
+#: ... and estimates the hours still to go from the median seconds of this many last epochs.
+PACE_EPOCHS = 10
+
+
+def _epochs(run):
+    """The per-epoch rows of a run folder over all its steps' CSV logs, in order (a rerun epoch
+    counted once)."""
+    from larq_bcd.training.recipe import read_history
+
+    return [row for tag in ("step1", "step2", "train") for row in read_history(os.path.join(run, f"history_{tag}.csv"))]
 
 
 def curve(run):
     """``(epochs, test top-1)`` of a run folder over all its steps' CSV logs (a rerun epoch
     counted once)."""
-    from larq_bcd.training.recipe import read_history
-
-    accuracy = []
-    for tag in ("step1", "step2", "train"):
-        accuracy += [float(row["val_accuracy"]) for row in read_history(os.path.join(run, f"history_{tag}.csv"))]
+    accuracy = [float(row["val_accuracy"]) for row in _epochs(run)]
     return list(range(1, len(accuracy) + 1)), accuracy
+
+
+def hours_to_go(run, planned_epochs):
+    """Hours the epochs still to train would take at the run's recent pace: (planned - reached)
+    x the median seconds of its last ``PACE_EPOCHS`` epochs; ``None`` before its first epoch."""
+    epochs = _epochs(run)
+    seconds = sorted(float(row.get("seconds") or 0.0) for row in epochs[-PACE_EPOCHS:])
+    if not seconds:
+        return None
+    middle = len(seconds) // 2
+    median = seconds[middle] if len(seconds) % 2 else (seconds[middle - 1] + seconds[middle]) / 2
+    return max(0, planned_epochs - len(epochs)) * median / 3600
 
 
 def _check_folder(path):
@@ -164,15 +182,17 @@ def progress(states):
             except (ValueError, KeyError, TypeError) as error:
                 raise ValueError(f"{results_path}: not a results.json of `larq-bcd train` ({error!r})") from None
         paper = zoo.config(recipe["model"]).paper
+        planned = recipe["epochs"] + (recipe.get("step1_epochs", 0) if recipe.get("two_step") else 0)
         float_twin = recipe.get("model_args", {}).get("quantization") == "float"
         rows.append(
             {
                 "run": state,
                 "model": recipe["model"],
                 "float_twin": float_twin,
-                "planned_epochs": recipe["epochs"] + (recipe.get("step1_epochs", 0) if recipe.get("two_step") else 0),
+                "planned_epochs": planned,
                 "curve": (epochs, accuracy),
                 "hours": round(seconds / 3600, 2),
+                "hours_to_go": hours_to_go(state, planned),
                 "final": final,
                 "command": command,
                 # The paper's binary model, on the paper's dataset: not the float twin's.
@@ -226,10 +246,12 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
         "(its `results.json`).",
         *caveat,
         "Test top-1 can swing by points from one epoch to the next while the learning rate is high:",
-        f"the mean over epochs {first}-{budget} is steadier than the one epoch.",
+        f"the mean over epochs {first}-{budget} is steadier than the one epoch. *Hours to go*: the epochs",
+        f"still to train at the median time of the run's last {PACE_EPOCHS} epochs (a machine shared with other",
+        "jobs, or a faster one, changes it).",
         "",
-        f"| model | epochs reached / planned | top-1 at epoch {budget} | mean, epochs {first}-{budget} | best so far | last | saved model | training hours | paper (full schedule) | command (trains or continues it) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| model | epochs reached / planned | top-1 at epoch {budget} | mean, epochs {first}-{budget} | best so far | last | saved model | training hours | hours to go | paper (full schedule) | command (trains or continues it) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         accuracy = r["curve"][1]
@@ -243,9 +265,10 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
         paper = f"{r['paper'][0]}% ({r['paper'][1]})" if r["paper"] else "–"
         model = f"{r['model']} (float twin)" if r["float_twin"] else r["model"]
         continue_with = f"`{r['command']}`" if r["command"] else "–"
+        to_go = f"{r['hours_to_go']:.1f}" if r["hours_to_go"] is not None else "–"
         lines.append(
             f"| {model} | {len(accuracy)} / {r['planned_epochs']} | {at_budget} | {mean} | {best} | {last} | {final} | "
-            f"{r['hours']} | {paper} | {continue_with} |"
+            f"{r['hours']} | {to_go} | {paper} | {continue_with} |"
         )
     lines += ["", f"![test top-1 per epoch]({name}_curves.png)", "", f"Made by `{command}`."]
     if notes:
