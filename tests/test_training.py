@@ -520,10 +520,18 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
     assert table.startswith("# recu: runs under way") and "still short of their planned epochs: 4 of 4." in table
     row = "| resnet20 | 4 / 600 | 40.00% | 35.00% | 60.00% | 60.00% | – | 2.0 | 298.0 | 87.5% (CIFAR-10) | `larq-bcd train recu.yaml threads=1` |"
     assert row in table
-    assert "| rep_resnet20 | 2 / 600 | 45.00% | 40.00% | 45.00% | 45.00% | – | 1.0 | 299.0 | 88.97% (CIFAR-10) | – |" in table
-    assert "| reactnet_a | 2 / 600 | 50.00% | 45.00% | 50.00% | 50.00% | – | 1.0 | 299.0 | 69.4% (ImageNet) | – |" in table
+    assert (
+        "| rep_resnet20 | 2 / 600 | 45.00% | 40.00% | 45.00% | 45.00% | – | 1.0 | 299.0 | 88.97% (CIFAR-10) | – |"
+        in table
+    )
+    assert (
+        "| reactnet_a | 2 / 600 | 50.00% | 45.00% | 50.00% | 50.00% | – | 1.0 | 299.0 | 69.4% (ImageNet) | – |" in table
+    )
     # the paper's number is the binary model's: none for a float twin
-    assert "| reactnet_resnet18 (float twin) | 2 / 600 | 70.00% | 65.00% | 70.00% | 70.00% | – | 1.0 | 299.0 | – | – |" in table
+    assert (
+        "| reactnet_resnet18 (float twin) | 2 / 600 | 70.00% | 65.00% | 70.00% | 70.00% | – | 1.0 | 299.0 | – | – |"
+        in table
+    )
     (tmp_path / "zoo").mkdir()
     with pytest.raises(FileNotFoundError, match="no recipe.json"):
         report.progress([str(tmp_path / "zoo")])
