@@ -12,6 +12,7 @@ import csv
 import json
 import os
 import shutil
+import statistics
 
 from larq_bcd._utils import atomic_output, positive_int
 
@@ -40,12 +41,10 @@ def hours_to_go(run, planned_epochs):
     """Hours the epochs still to train would take at the run's recent pace: (planned - reached)
     x the median seconds of its last ``PACE_EPOCHS`` epochs; ``None`` before its first epoch."""
     epochs = _epochs(run)
-    seconds = sorted(float(row.get("seconds") or 0.0) for row in epochs[-PACE_EPOCHS:])
-    if not seconds:
+    if not epochs:
         return None
-    middle = len(seconds) // 2
-    median = seconds[middle] if len(seconds) % 2 else (seconds[middle - 1] + seconds[middle]) / 2
-    return max(0, planned_epochs - len(epochs)) * median / 3600
+    pace = statistics.median(float(row.get("seconds") or 0.0) for row in epochs[-PACE_EPOCHS:])
+    return max(0, planned_epochs - len(epochs)) * pace / 3600
 
 
 def _check_folder(path):
