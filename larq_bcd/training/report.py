@@ -8,7 +8,6 @@ written by hand goes in a notes file (``--notes zoo/cifar10_notes.md``), appende
 so that regenerating the report keeps it.
 """
 
-import csv
 import json
 import os
 import shutil
@@ -30,21 +29,28 @@ def _epochs(run):
     return [row for tag in ("step1", "step2", "train") for row in read_history(os.path.join(run, f"history_{tag}.csv"))]
 
 
+def _curve(epochs):
+    accuracy = [float(row["val_accuracy"]) for row in epochs]
+    return list(range(1, len(accuracy) + 1)), accuracy
+
+
 def curve(run):
     """``(epochs, test top-1)`` of a run folder over all its steps' CSV logs (a rerun epoch
     counted once)."""
-    accuracy = [float(row["val_accuracy"]) for row in _epochs(run)]
-    return list(range(1, len(accuracy) + 1)), accuracy
+    return _curve(_epochs(run))
+
+
+def _hours_to_go(epochs, planned_epochs):
+    if not epochs:
+        return None
+    pace = statistics.median(float(row.get("seconds") or 0.0) for row in epochs[-PACE_EPOCHS:])
+    return max(0, planned_epochs - len(epochs)) * pace / 3600
 
 
 def hours_to_go(run, planned_epochs):
     """Hours the epochs still to train would take at the run's recent pace: (planned - reached)
     x the median seconds of its last ``PACE_EPOCHS`` epochs; ``None`` before its first epoch."""
-    epochs = _epochs(run)
-    if not epochs:
-        return None
-    pace = statistics.median(float(row.get("seconds") or 0.0) for row in epochs[-PACE_EPOCHS:])
-    return max(0, planned_epochs - len(epochs)) * pace / 3600
+    return _hours_to_go(_epochs(run), planned_epochs)
 
 
 def _check_folder(path):
@@ -160,13 +166,8 @@ def progress(states):
             raise FileNotFoundError(f"{state}: no recipe.json (not the state folder of a run)")
         with open(recipe_path) as handle:
             recipe = json.load(handle)
-        epochs, accuracy = curve(state)
-        seconds = 0.0
-        for tag in ("step1", "step2", "train"):
-            path = os.path.join(state, f"history_{tag}.csv")
-            if os.path.exists(path):
-                with open(path) as handle:
-                    seconds += sum(float(row.get("seconds") or 0.0) for row in csv.DictReader(handle))
+        history = _epochs(state)  # the CSV logs, read once
+        seconds = sum(float(row.get("seconds") or 0.0) for row in history)
         command_path = os.path.join(state, "command.txt")
         command = None
         if os.path.exists(command_path):
@@ -189,9 +190,9 @@ def progress(states):
                 "model": recipe["model"],
                 "float_twin": float_twin,
                 "planned_epochs": planned,
-                "curve": (epochs, accuracy),
+                "curve": _curve(history),
                 "hours": round(seconds / 3600, 2),
-                "hours_to_go": hours_to_go(state, planned),
+                "hours_to_go": _hours_to_go(history, planned),
                 "final": final,
                 "command": command,
                 # The paper's binary model, on the paper's dataset: not the float twin's.
