@@ -585,6 +585,29 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
         report.progress(finished)
 
 
+def test_progress_chart_smooths_like_the_table_and_draws_papers_on_their_dataset(tmp_path):
+    from larq_bcd.training import report
+
+    # The thick curve is the table's mean column: epoch e averages epochs max(1, e - 4)..e.
+    assert report.trailing_mean([1, 2, 3, 4, 5, 6], 5) == [1, 1.5, 2, 2.5, 3, 4]
+    assert report.trailing_mean([], 5) == []
+    assert report.same_dataset("data/cifar10/", "CIFAR-10") and report.same_dataset("cifar10", "CIFAR-10")
+    assert not report.same_dataset("data/cifar10", "ImageNet") and not report.same_dataset("sample", "CIFAR-10")
+    states = []
+    for model, dataset in [("resnet20", "data/cifar10"), ("reactnet_a", "data/cifar10"), ("rep_resnet20", "sample")]:
+        state = tmp_path / model
+        state.mkdir()
+        (state / "recipe.json").write_text(json.dumps({"model": model, "epochs": 600, "dataset": dataset}))
+        rows = "".join(f"{i},0.5,1.0,60,{0.3 + i / 100},1.0\n" for i in range(40))  # past SMOOTH_AFTER
+        (state / "history_train.csv").write_text("epoch,accuracy,loss,seconds,val_accuracy,val_loss\n" + rows)
+        states.append(str(state))
+    rows = report.progress(states)
+    # ReCU's 87.5% is a CIFAR-10 number: drawn for the CIFAR-10 run only, not ReActNet-A's ImageNet one
+    assert [r["paper_dataset"] for r in rows] == [True, False, False]
+    report.write_progress(rows, str(tmp_path), "chart", command="c")
+    assert (tmp_path / "chart_curves.png").stat().st_size > 0
+
+
 def test_tradeoff_chart_labels_never_overlap_and_stay_by_their_point():
     from larq_bcd.training.tradeoff import place_labels
 

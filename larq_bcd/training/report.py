@@ -19,6 +19,8 @@ from larq_bcd._utils import atomic_output, positive_int
 MEAN_EPOCHS = 5
 #: ... and estimates the hours still to go from the median seconds of this many last epochs.
 PACE_EPOCHS = 10
+#: The curves chart draws each epoch faint and the ``MEAN_EPOCHS`` mean bold past this many epochs.
+SMOOTH_AFTER = 30
 
 
 def _epochs(run):
@@ -51,6 +53,23 @@ def hours_to_go(run, planned_epochs):
     """Hours the epochs still to train would take at the run's recent pace: (planned - reached)
     x the median seconds of its last ``PACE_EPOCHS`` epochs; ``None`` before its first epoch."""
     return _hours_to_go(_epochs(run), planned_epochs)
+
+
+def trailing_mean(values, window):
+    """The mean of each value with up to ``window - 1`` values before it: the steadier curve that
+    ``report --in-progress`` compares and draws (epoch ``e``'s entry averages epochs
+    ``max(1, e - window + 1)``..``e``)."""
+    return [statistics.fmean(values[max(0, i - window + 1) : i + 1]) for i in range(len(values))]
+
+
+def same_dataset(dataset, paper_dataset):
+    """Whether a recipe's ``dataset`` (a folder or a tfds name) is a paper's, by name:
+    ``data/cifar10`` and ``cifar10`` are "CIFAR-10"; ``sample`` (the embedded one) is not."""
+
+    def key(name):
+        return "".join(c for c in name.lower() if c.isalnum())
+
+    return key(os.path.basename(os.path.normpath(dataset))) == key(paper_dataset)
 
 
 def _check_folder(path):
@@ -197,6 +216,8 @@ def progress(states):
                 "command": command,
                 # The paper's binary model, on the paper's dataset: not the float twin's.
                 "paper": None if float_twin or not paper or paper.top1 is None else (paper.top1, paper.dataset),
+                # ... drawn on the chart only when the run trains on that dataset.
+                "paper_dataset": bool(paper) and same_dataset(str(recipe.get("dataset", "")), paper.dataset),
             }
         )
     return rows
@@ -257,8 +278,7 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
         accuracy = r["curve"][1]
         reached = 0 < budget <= len(accuracy)
         at_budget = f"{100 * accuracy[budget - 1]:.2f}%" if reached else "–"
-        window = accuracy[first - 1 : budget]
-        mean = f"{100 * sum(window) / len(window):.2f}%" if reached else "–"
+        mean = f"{100 * trailing_mean(accuracy[:budget], MEAN_EPOCHS)[-1]:.2f}%" if reached else "–"
         best = f"{100 * max(accuracy):.2f}%" if accuracy else "–"
         last = f"{100 * accuracy[-1]:.2f}%" if accuracy else "–"
         final = f"{100 * r['final']:.2f}%" if r["final"] is not None else "–"
@@ -285,11 +305,35 @@ def _plot(rows, path):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    # Long runs: each epoch thin, the mean of the last MEAN_EPOCHS epochs thick (the table's mean).
+    smooth = max((len(r["curve"][1]) for r in rows), default=0) > SMOOTH_AFTER
     for r in rows:
         epochs, accuracy = r["curve"]
         twin = r.get("float_twin", False)
         label = r["model"] + (" (float twin)" if twin else "")
-        ax.plot(epochs, accuracy, marker="o", linestyle="--" if twin else "-", label=label)
+        style = "--" if twin else "-"
+        if smooth:
+            (line,) = ax.plot(epochs, accuracy, linestyle=style, linewidth=0.8, alpha=0.35)
+            ax.plot(
+                epochs,
+                trailing_mean(accuracy, MEAN_EPOCHS),
+                linestyle=style,
+                linewidth=2,
+                color=line.get_color(),
+                label=label,
+            )
+        else:
+            (line,) = ax.plot(epochs, accuracy, marker="o", linestyle=style, label=label)
+        if r.get("paper") and r.get("paper_dataset"):
+            top1 = r["paper"][0]
+            ax.axhline(
+                top1 / 100, linestyle=":", linewidth=1.2, color=line.get_color(), label=f"{label}: paper, {top1}%"
+            )
+    planned = max((r.get("planned_epochs", 0) for r in rows), default=0)
+    if smooth and planned > max(len(r["curve"][1]) for r in rows):
+        ax.set_xlim(0, planned)  # how far the runs are through their schedule
+    if smooth:
+        ax.set_title(f"thin: each epoch; thick: mean of the last {MEAN_EPOCHS} epochs", fontsize=9)
     ax.set_xlabel("epoch")
     ax.set_ylabel("test top-1")
     ax.grid(alpha=0.3)
