@@ -166,6 +166,22 @@ def load_keras_model(path, *, unsafe=False):
     return tf.keras.models.load_model(path, compile=False)
 
 
+def read_json(path, what, keys=()):
+    """The JSON object in ``path``, or a ValueError that names the file when it is not ``what``
+    (not JSON, e.g. cut short; not an object; or without one of ``keys``)."""
+    with open(path, "rb") as handle:
+        try:
+            data = json.load(handle)
+        except ValueError as error:  # json.JSONDecodeError, UnicodeDecodeError
+            raise ValueError(f"{path}: not {what} ({error})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not {what} (not a JSON object)")
+    missing = [key for key in keys if key not in data]
+    if missing:
+        raise ValueError(f"{path}: not {what} (no {', '.join(repr(key) for key in missing)})")
+    return data
+
+
 def write_report(output, stem, payload, markdown, plot=None):
     """The report files of a measurement, each written atomically into ``output``:
     ``stem``.json (``payload``), ``stem``.md (``markdown``) and, when ``plot`` (a function of

@@ -608,6 +608,35 @@ def test_progress_chart_smooths_like_the_table_and_draws_papers_on_their_dataset
     assert (tmp_path / "chart_curves.png").stat().st_size > 0
 
 
+def test_report_names_the_file_and_line_of_a_broken_log_or_recipe(tmp_path, capsys):
+    from larq_bcd import cli
+
+    state = tmp_path / "run"
+    state.mkdir()
+    (state / "recipe.json").write_text(json.dumps({"model": "resnet20", "epochs": 600}))
+    broken = {
+        "epoch,accuracy,val_accuracy\n0,0.5,0.3\n1,0.5\n": "history_train.csv, line 3: not a row",  # cut short
+        "epoch,accuracy\n0,0.5\n": "history_train.csv, line 2: not a row",  # no test top-1
+        "garbage\n\x00\x01": "history_train.csv, line 2: not a row",
+    }
+    for text, error in broken.items():
+        (state / "history_train.csv").write_text(text)
+        for command in (["report", "--in-progress"], ["tradeoff"]):
+            assert cli.main([*command, str(state), "--output", str(tmp_path / "out")]) == 2
+            assert error in capsys.readouterr().err
+    (state / "history_train.csv").write_text("epoch,accuracy,val_accuracy,seconds\n0,0.5,0.3,60\n")
+    for text, error in [
+        ("{", "(Expecting"),
+        ("[]", "(not a JSON object)"),
+        ('{"model": "resnet20"}', "(no 'epochs')"),
+    ]:
+        (state / "recipe.json").write_text(text)
+        assert cli.main(["report", "--in-progress", str(state), "--output", str(tmp_path / "out")]) == 2
+        errors = capsys.readouterr().err
+        assert f"recipe.json: not a run's recipe.json {error}" in errors and "Traceback" not in errors
+    assert not (tmp_path / "out").exists() or not os.listdir(tmp_path / "out")
+
+
 def test_tradeoff_chart_labels_never_overlap_and_stay_by_their_point():
     from larq_bcd.training.tradeoff import place_labels
 

@@ -20,7 +20,7 @@ import shutil
 import time
 
 from larq_bcd import zoo
-from larq_bcd._utils import atomic_output, load_keras_model
+from larq_bcd._utils import atomic_output, load_keras_model, read_json
 from larq_bcd.data import batches, decoded, load
 from larq_bcd.data.sources import naming_bad_images
 from larq_bcd.training.distiller import Distiller
@@ -288,12 +288,26 @@ class EpochSeconds(tf.keras.callbacks.Callback):
             logs["seconds"] = time.time() - self._start
 
 
-def read_history(path):
-    """The per-epoch rows of a run's CSV log, one per epoch (a rerun epoch keeps its last row)."""
+def read_history(path, columns=()):
+    """The per-epoch rows of a run's CSV log, one per epoch (a rerun epoch keeps its last row);
+    a ValueError naming the file and line when a row has no epoch number or no number in one
+    of ``columns``."""
     if not os.path.exists(path):
         return []
+    rows = {}
     with open(path, newline="") as handle:
-        rows = {int(row["epoch"]): row for row in csv.DictReader(handle)}
+        reader = csv.DictReader(handle)
+        for row in reader:
+            try:
+                epoch = int(row["epoch"])
+                for column in columns:
+                    float(row[column])
+            except (KeyError, TypeError, ValueError):
+                needed = ", ".join(["epoch", *columns])
+                raise ValueError(
+                    f"{path}, line {reader.line_num}: not a row of a `larq-bcd train` log (needs numbers in: {needed})"
+                ) from None
+            rows[epoch] = row
     return [rows[epoch] for epoch in sorted(rows)]
 
 
@@ -444,8 +458,7 @@ def _check_same_recipe(recipe):
     mine.pop("threads")  # how fast, not what: a resumed run may use other threads
     mine.pop("safe_mode")
     if os.path.exists(path):
-        with open(path) as handle:
-            theirs = json.load(handle)
+        theirs = read_json(path, "a run's recipe.json")
         theirs.pop("threads", None)
         theirs.pop("safe_mode", None)
         # Keys added to recipes after that run started hold their defaults there.

@@ -13,7 +13,7 @@ import os
 import shutil
 import statistics
 
-from larq_bcd._utils import atomic_output, positive_int
+from larq_bcd._utils import atomic_output, positive_int, read_json
 
 #: ``report --in-progress`` also compares the mean test top-1 over this many epochs up to the budget.
 MEAN_EPOCHS = 5
@@ -28,7 +28,11 @@ def _epochs(run):
     counted once)."""
     from larq_bcd.training.recipe import read_history
 
-    return [row for tag in ("step1", "step2", "train") for row in read_history(os.path.join(run, f"history_{tag}.csv"))]
+    return [
+        row
+        for tag in ("step1", "step2", "train")
+        for row in read_history(os.path.join(run, f"history_{tag}.csv"), columns=("val_accuracy",))
+    ]
 
 
 def _curve(epochs):
@@ -86,8 +90,7 @@ def collect(runs):
         if not os.path.exists(path):
             print(f"skipping {run}: no results.json (not finished)")
             continue
-        with open(path) as handle:
-            result = json.load(handle)
+        result = read_json(path, "a results.json of `larq-bcd train`", keys=("recipe", "steps", "top1"))
         recipe = result["recipe"]
         steps = result["steps"]
         rows.append(
@@ -183,8 +186,7 @@ def progress(states):
         recipe_path = os.path.join(state, "recipe.json")
         if not os.path.exists(recipe_path):
             raise FileNotFoundError(f"{state}: no recipe.json (not the state folder of a run)")
-        with open(recipe_path) as handle:
-            recipe = json.load(handle)
+        recipe = read_json(recipe_path, "a run's recipe.json", keys=("model", "epochs"))
         history = _epochs(state)  # the CSV logs, read once
         seconds = sum(float(row.get("seconds") or 0.0) for row in history)
         command_path = os.path.join(state, "command.txt")

@@ -18,12 +18,11 @@ the LCE interpreter, all models interleaved (``benchmark.measure``): compare the
 Writes ``<name>.json``, ``.md`` and ``.png`` in ``--output``.
 """
 
-import json
 import math
 import os
 
 from larq_bcd import benchmark, convert
-from larq_bcd._utils import atomic_output, write_report
+from larq_bcd._utils import atomic_output, read_json, write_report
 from larq_bcd.training import report
 from larq_bcd.training.recipe import Recipe, build_model
 
@@ -39,16 +38,14 @@ def _from_state(folder):
     """A run folder: its recipe, top-1 and how far it got."""
     results_path = os.path.join(folder, "results.json")
     if os.path.exists(results_path):
-        with open(results_path) as handle:
-            results = json.load(handle)
+        results = read_json(results_path, "a results.json of `larq-bcd train`", keys=("recipe", "steps", "top1"))
         recipe = _recipe(folder, results["recipe"])
         epochs = sum(step["epochs"] for step in results["steps"].values())
         return recipe, float(results["top1"]), epochs, epochs
     recipe_path = os.path.join(folder, "recipe.json")
     if not os.path.exists(recipe_path):
         raise FileNotFoundError(f"{folder}: neither results.json (a finished run) nor recipe.json (a run's state)")
-    with open(recipe_path) as handle:
-        recipe = _recipe(folder, json.load(handle))
+    recipe = _recipe(folder, read_json(recipe_path, "a run's recipe.json"))
     _, accuracy = report.curve(folder)
     if not accuracy:
         raise ValueError(f"{folder}: the run has not completed an epoch yet")
