@@ -8,7 +8,6 @@ written by hand goes in a notes file (``--notes zoo/cifar10_notes.md``), appende
 so that regenerating the report keeps it.
 """
 
-import json
 import os
 import shutil
 import statistics
@@ -21,6 +20,8 @@ MEAN_EPOCHS = 5
 PACE_EPOCHS = 10
 #: The curves chart draws each epoch faint and the ``MEAN_EPOCHS`` mean bold past this many epochs.
 SMOOTH_AFTER = 30
+#: What a run folder's ``results.json`` is, in the error that names a broken one.
+RESULTS = "a results.json of `larq-bcd train`"
 
 
 def _epochs(run):
@@ -90,7 +91,7 @@ def collect(runs):
         if not os.path.exists(path):
             print(f"skipping {run}: no results.json (not finished)")
             continue
-        result = read_json(path, "a results.json of `larq-bcd train`", keys=("recipe", "steps", "top1"))
+        result = read_json(path, RESULTS, keys=("recipe", "steps", "top1"))
         recipe = result["recipe"]
         steps = result["steps"]
         rows.append(
@@ -197,11 +198,7 @@ def progress(states):
         final = None  # the saved model's top-1, once ``train`` has finished the run
         results_path = os.path.join(state, "results.json")
         if os.path.exists(results_path):
-            try:
-                with open(results_path) as handle:
-                    final = float(json.load(handle)["top1"])
-            except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"{results_path}: not a results.json of `larq-bcd train` ({error!r})") from None
+            final = float(read_json(results_path, RESULTS, keys=("top1",))["top1"])
         paper = zoo.config(recipe["model"]).paper
         planned = recipe["epochs"] + (recipe.get("step1_epochs", 0) if recipe.get("two_step") else 0)
         float_twin = recipe.get("model_args", {}).get("quantization") == "float"

@@ -38,7 +38,7 @@ def _from_state(folder):
     """A run folder: its recipe, top-1 and how far it got."""
     results_path = os.path.join(folder, "results.json")
     if os.path.exists(results_path):
-        results = read_json(results_path, "a results.json of `larq-bcd train`", keys=("recipe", "steps", "top1"))
+        results = read_json(results_path, report.RESULTS, keys=("recipe", "steps", "top1"))
         recipe = _recipe(folder, results["recipe"])
         epochs = sum(step["epochs"] for step in results["steps"].values())
         return recipe, float(results["top1"]), epochs, epochs
