@@ -277,7 +277,7 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
         accuracy = r["curve"][1]
         reached = 0 < budget <= len(accuracy)
         at_budget = f"{100 * accuracy[budget - 1]:.2f}%" if reached else "–"
-        mean = f"{100 * trailing_mean(accuracy[:budget], MEAN_EPOCHS)[-1]:.2f}%" if reached else "–"
+        mean = f"{100 * statistics.fmean(accuracy[first - 1 : budget]):.2f}%" if reached else "–"
         best = f"{100 * max(accuracy):.2f}%" if accuracy else "–"
         last = f"{100 * accuracy[-1]:.2f}%" if accuracy else "–"
         final = f"{100 * r['final']:.2f}%" if r["final"] is not None else "–"
@@ -328,10 +328,9 @@ def _plot(rows, path):
             ax.axhline(
                 top1 / 100, linestyle=":", linewidth=1.2, color=line.get_color(), label=f"{label}: paper, {top1}%"
             )
-    planned = max((r.get("planned_epochs", 0) for r in rows), default=0)
-    if smooth and planned > max(len(r["curve"][1]) for r in rows):
-        ax.set_xlim(0, planned)  # how far the runs are through their schedule
     if smooth:
+        planned = max(r.get("planned_epochs", 0) for r in rows)
+        ax.set_xlim(0, max(planned, *(len(r["curve"][1]) for r in rows)))  # how far through their schedule
         ax.set_title(f"thin: each epoch; thick: mean of the last {MEAN_EPOCHS} epochs", fontsize=9)
     ax.set_xlabel("epoch")
     ax.set_ylabel("test top-1")
