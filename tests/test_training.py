@@ -472,7 +472,10 @@ def test_report_table_curves_and_best_binary_model(tmp_path):
         (run_dir / "model.keras").write_bytes(name.encode())
         return str(run_dir)
 
-    runs = [fake_run("reactnet_a", None, 0.47, [0.31, 0.43, 0.47]), fake_run("twin", "float", 0.70, [0.52, 0.70])]
+    runs = [
+        fake_run("reactnet_a", None, 0.47, [0.31, 0.43, 0.47]),
+        fake_run("reactnet_resnet18", "float", 0.70, [0.52, 0.70]),
+    ]
     # A notes file that does not exist is named, and nothing is written.
     with pytest.raises(FileNotFoundError, match="--notes .*missing.md: no such file"):
         report.write(report.collect(runs), str(tmp_path / "zoo"), "cifar10", str(tmp_path / "missing.md"))
@@ -485,7 +488,7 @@ def test_report_table_curves_and_best_binary_model(tmp_path):
     assert table.endswith("\n\nA paragraph written by hand.\n")
     assert f"--name cifar10 --notes {notes}`." in table
     assert "| reactnet_a | binary | 0.25 | 47.00% | 3 | 31.0 43.0 47.0 | 1.0 | 99.0 |" in table
-    assert "| twin | float twin |" in table
+    assert "| reactnet_resnet18 | float twin |" in table
     # The best *binary* run is copied, even though the float twin scores higher.
     assert (tmp_path / "zoo" / "reactnet_a_cifar10.keras").read_bytes() == b"reactnet_a"
     assert (tmp_path / "zoo" / "cifar10_curves.png").stat().st_size > 0
@@ -626,14 +629,21 @@ def test_report_names_the_file_and_line_of_a_broken_log_or_recipe(tmp_path, caps
             assert error in capsys.readouterr().err
     (state / "history_train.csv").write_text("epoch,accuracy,val_accuracy,seconds\n0,0.5,0.3,60\n")
     for text, error in [
-        ("{", "(Expecting"),
-        ("[]", "(not a JSON object)"),
-        ('{"model": "resnet20"}', "(no 'epochs')"),
+        ("{", "not a run's recipe.json (Expecting"),
+        ("[]", "not a run's recipe.json (not a JSON object)"),
+        ('{"model": "resnet20"}', "not a run's recipe.json (no 'epochs')"),
+        # hand-edited: a model this version does not have, a value no recipe may hold
+        (
+            '{"model": "nosuchnet", "epochs": 600}',
+            "not a recipe this version can read (recipe key `model`: 'nosuchnet'",
+        ),
+        ('{"model": "resnet20", "epochs": "600 epochs"}', "not a recipe this version can read (recipe key `epochs`"),
     ]:
         (state / "recipe.json").write_text(text)
-        assert cli.main(["report", "--in-progress", str(state), "--output", str(tmp_path / "out")]) == 2
-        errors = capsys.readouterr().err
-        assert f"recipe.json: not a run's recipe.json {error}" in errors and "Traceback" not in errors
+        for command in (["report", "--in-progress"], ["tradeoff"]):
+            assert cli.main([*command, str(state), "--output", str(tmp_path / "out")]) == 2
+            errors = capsys.readouterr().err
+            assert f"recipe.json: {error}" in errors and "Traceback" not in errors
     assert not (tmp_path / "out").exists() or not os.listdir(tmp_path / "out")
 
 

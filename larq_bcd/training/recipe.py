@@ -127,6 +127,22 @@ class Recipe:
                 config[key] = config[key].replace("{model}", config["model"])
         return cls(**config)
 
+    @classmethod
+    def from_saved(cls, config, source):
+        """The recipe a run saved (its ``recipe.json``, or ``results.json``'s ``recipe``), or a
+        ValueError naming ``source`` when it is not one this version can run (an unknown key, a
+        bad value, e.g. a hand-edited file)."""
+        try:
+            return cls(**config)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{source}: not a recipe this version can read ({error})") from None
+
+    @classmethod
+    def from_state(cls, path):
+        """The recipe in a run's ``recipe.json`` (written by ``train`` into its state folder),
+        or a ValueError naming the file."""
+        return cls.from_saved(read_json(path, "a run's recipe.json", keys=("model", "epochs")), path)
+
 
 def _check(key, value, ok, allowed):
     if not ok:

@@ -84,6 +84,8 @@ def _check_folder(path):
 
 
 def collect(runs):
+    from larq_bcd.training.recipe import Recipe
+
     rows = []
     for run in runs:
         _check_folder(run)
@@ -91,15 +93,15 @@ def collect(runs):
         if not os.path.exists(path):
             print(f"skipping {run}: no results.json (not finished)")
             continue
-        result = read_json(path, RESULTS, keys=("recipe", "steps", "top1"))
-        recipe = result["recipe"]
+        result = read_json(path, RESULTS, keys=("recipe", "steps", "top1", "test_examples", "command"))
+        recipe = Recipe.from_saved(result["recipe"], path)
         steps = result["steps"]
         rows.append(
             {
                 "run": run,
-                "model": recipe["model"],
-                "float_twin": recipe["model_args"].get("quantization") == "float",
-                "width": recipe["model_args"].get("width_multiplier", 1.0),
+                "model": recipe.model,
+                "float_twin": recipe.model_args.get("quantization") == "float",
+                "width": recipe.model_args.get("width_multiplier", 1.0),
                 "top1": result["top1"],
                 "epochs": sum(s["epochs"] for s in steps.values()),
                 "minutes": round(sum(s["seconds"] for s in steps.values()) / 60, 1),
@@ -180,6 +182,7 @@ def progress(states):
     """Runs still under way, from their state folders (``state_dir``: ``recipe.json`` and
     ``history_*.csv``): model, epochs reached of the recipe's, test top-1 per epoch."""
     from larq_bcd import zoo
+    from larq_bcd.training.recipe import Recipe
 
     rows = []
     for state in states:
@@ -187,7 +190,7 @@ def progress(states):
         recipe_path = os.path.join(state, "recipe.json")
         if not os.path.exists(recipe_path):
             raise FileNotFoundError(f"{state}: no recipe.json (not the state folder of a run)")
-        recipe = read_json(recipe_path, "a run's recipe.json", keys=("model", "epochs"))
+        recipe = Recipe.from_state(recipe_path)
         history = _epochs(state)  # the CSV logs, read once
         seconds = sum(float(row.get("seconds") or 0.0) for row in history)
         command_path = os.path.join(state, "command.txt")
@@ -199,13 +202,13 @@ def progress(states):
         results_path = os.path.join(state, "results.json")
         if os.path.exists(results_path):
             final = float(read_json(results_path, RESULTS, keys=("top1",))["top1"])
-        paper = zoo.config(recipe["model"]).paper
-        planned = recipe["epochs"] + (recipe.get("step1_epochs", 0) if recipe.get("two_step") else 0)
-        float_twin = recipe.get("model_args", {}).get("quantization") == "float"
+        paper = zoo.config(recipe.model).paper
+        planned = recipe.epochs + (recipe.step1_epochs if recipe.two_step else 0)
+        float_twin = recipe.model_args.get("quantization") == "float"
         rows.append(
             {
                 "run": state,
-                "model": recipe["model"],
+                "model": recipe.model,
                 "float_twin": float_twin,
                 "planned_epochs": planned,
                 "curve": _curve(history),
@@ -216,7 +219,7 @@ def progress(states):
                 # The paper's binary model, on the paper's dataset: not the float twin's.
                 "paper": None if float_twin or not paper or paper.top1 is None else (paper.top1, paper.dataset),
                 # ... drawn on the chart only when the run trains on that dataset.
-                "paper_dataset": bool(paper) and same_dataset(str(recipe.get("dataset", "")), paper.dataset),
+                "paper_dataset": bool(paper) and same_dataset(recipe.dataset, paper.dataset),
             }
         )
     return rows

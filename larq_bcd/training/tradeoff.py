@@ -27,25 +27,18 @@ from larq_bcd.training import report
 from larq_bcd.training.recipe import Recipe, build_model
 
 
-def _recipe(folder, config):
-    try:
-        return Recipe(**config)
-    except TypeError as error:
-        raise ValueError(f"{folder}: its recipe does not match this version's recipes ({error})") from None
-
-
 def _from_state(folder):
     """A run folder: its recipe, top-1 and how far it got."""
     results_path = os.path.join(folder, "results.json")
     if os.path.exists(results_path):
         results = read_json(results_path, report.RESULTS, keys=("recipe", "steps", "top1"))
-        recipe = _recipe(folder, results["recipe"])
+        recipe = Recipe.from_saved(results["recipe"], results_path)
         epochs = sum(step["epochs"] for step in results["steps"].values())
         return recipe, float(results["top1"]), epochs, epochs
     recipe_path = os.path.join(folder, "recipe.json")
     if not os.path.exists(recipe_path):
         raise FileNotFoundError(f"{folder}: neither results.json (a finished run) nor recipe.json (a run's state)")
-    recipe = _recipe(folder, read_json(recipe_path, "a run's recipe.json"))
+    recipe = Recipe.from_state(recipe_path)
     _, accuracy = report.curve(folder)
     if not accuracy:
         raise ValueError(f"{folder}: the run has not completed an epoch yet")
