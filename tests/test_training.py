@@ -186,7 +186,8 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
     """Stop after epoch 1 of 3, rerun: same weights as an uninterrupted run (ReCU's SGD
     recipe: optimizer state, schedule position, tau, data order and augmentation). Two
     epochs after the resume: a schedule that drifts after one (optimizer steps outside
-    the training batches) is caught by ``ScheduleCheck`` inside the run."""
+    the training batches) is caught by ``ScheduleCheck`` inside the run. A row cut short in
+    the CSV log by the stop is dropped, not merged with the next."""
     common = dict(
         model="resnet20",
         dataset="sample",
@@ -205,6 +206,8 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
     with pytest.raises(_Interrupted):
         run(Recipe(output=str(tmp_path / "cut"), **common), log=quiet, callbacks=[_StopAfterFirstEpoch()])
     assert not (tmp_path / "cut" / "train.weights.h5").exists()
+    with open(tmp_path / "cut" / "history_train.csv", "a") as log:
+        log.write("1,0.2")  # killed while logging epoch 2: the resumed run's row must not extend it
     lines = []
     resumed = run(Recipe(output=str(tmp_path / "cut"), **common), command="larq-bcd train r.yaml", log=lines.append)
     assert (tmp_path / "cut" / "command.txt").read_text() == "larq-bcd train r.yaml\n"

@@ -327,6 +327,17 @@ def read_history(path, columns=()):
     return [rows[epoch] for epoch in sorted(rows)]
 
 
+def _drop_cut_row(path):
+    """Cut a CSV log back to its last whole line: a process killed while the logger wrote a
+    row leaves part of it, which the resumed run's first row would otherwise extend."""
+    if not os.path.exists(path):
+        return
+    with open(path, "rb+") as handle:
+        text = handle.read()
+        if text and not text.endswith(b"\n"):
+            handle.truncate(text.rfind(b"\n") + 1)
+
+
 def _summary(history, num_examples):
     """A step's results from its whole CSV log (every epoch, across resumes)."""
     seconds = sum(float(row.get("seconds") or 0.0) for row in history)
@@ -438,6 +449,7 @@ def _fit_step(
         callbacks = [EpochSeconds(), ScheduleCheck(tag, steps_per_epoch)]
         if recu_quantizers(model):
             callbacks.append(ReCUTauSchedule(model, epochs, *recipe.recu_tau))
+        _drop_cut_row(history_path)
         callbacks += [
             tf.keras.callbacks.CSVLogger(history_path, append=True),
             # Kept between the one-epoch fits below; removed once the step is done.
