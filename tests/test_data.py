@@ -73,3 +73,17 @@ def test_tfds_failure_names_the_dataset_and_split(tmp_path, monkeypatch):
     monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", no_network)
     with pytest.raises(RuntimeError, match=r"imagenet2012\[validation\].*no network here"):
         load("imagenet2012", "test", data_dir=str(tmp_path))
+
+
+def test_tfds_prepares_cifar10_up_to_its_download(tmp_path, monkeypatch):
+    """tfds' own preparation runs until the download: tfds 4.9.10 imports importlib_resources
+    there without declaring it (tensorflow/datasets#11212), so setup.cfg installs it."""
+    import tensorflow_datasets as tfds
+
+    def no_network(*args, **kwargs):
+        raise ConnectionError("no network here")
+
+    for method in ("download", "download_and_extract"):
+        monkeypatch.setattr(tfds.download.DownloadManager, method, no_network)
+    with pytest.raises(RuntimeError, match=r"cifar10\[test\].*: no network here"):
+        load("cifar10", "test", data_dir=str(tmp_path))
