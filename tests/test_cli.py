@@ -136,6 +136,11 @@ BAD_INPUTS = [
     (["train", "RECIPE", "learning_rate=-1"], "`learning_rate`"),
     (["train", "RECIPE", "epochs.x=1"], "`epochs` is not a mapping"),
     (["train", "RECIPE", "model_args=5"], "`model_args`"),
+    (["train", "RECIPE", "model_args.nosuch=1"], "`model_args`: {'nosuch': 1} is not allowed"),
+    # found only when the run starts: still no state folder left behind
+    (["train", "RECIPE", "dataset=no/such/dir"], "dataset 'no/such/dir' is neither"),
+    (["train", "RECIPE", "teacher=missing.keras"], "teacher model not found: missing.keras"),
+    (["train", "RECIPE", "teacher=RECIPE"], "r.yaml: not a model Keras can load"),
     (["train", "RECIPE", "optimizer=lbfgs"], "`optimizer`"),
     (["train", "RECIPE", "recu_tau=[0.9, 0.5]"], "`recu_tau`"),
     (["train", "RECIPE", "model=quicknet"], "`model`"),
@@ -151,7 +156,7 @@ BAD_INPUTS = [
 def test_bad_inputs_fail_with_one_line_exit_2_and_no_files(argv, names, recipe_file, tmp_path, monkeypatch):
     malformed = tmp_path / "bad.yaml"
     malformed.write_text("model: [resnet20\n")
-    argv = [recipe_file if a == "RECIPE" else str(malformed) if a == "MALFORMED" else a for a in argv]
+    argv = [a.replace("RECIPE", recipe_file).replace("MALFORMED", str(malformed)) for a in argv]
     monkeypatch.chdir(tmp_path)
     before = set(os.listdir(tmp_path))
     out = run(*argv)

@@ -43,6 +43,8 @@ class Recipe:
     model: str
     dataset: str = "sample"
     output: str = "runs/unnamed"
+    #: The zoo builder's keyword arguments (``zoo.arguments(model)``), e.g. ``{width_multiplier:
+    #: 0.25}``; not those the recipe sets (``NOT_MODEL_ARGS``: input shape, classes, heads).
     model_args: dict = dataclasses.field(default_factory=dict)
     image_size: int = 32
     batch_size: int = 128
@@ -171,6 +173,9 @@ def _validate(recipe):
     for key in ("dataset", "output"):
         _check(key, getattr(r, key), isinstance(getattr(r, key), str) and getattr(r, key), "a non-empty string")
     _check("model_args", r.model_args, isinstance(r.model_args, dict), "a mapping of builder arguments")
+    takes = sorted(set(zoo.arguments(r.model.lower().replace("-", "_"))) - set(NOT_MODEL_ARGS))
+    unknown = {key: value for key, value in r.model_args.items() if key not in takes}
+    _check("model_args", unknown, not unknown, f"arguments of the {r.model} builder: {takes}")
     _check("image_size", r.image_size, _is_int(r.image_size) and r.image_size >= 8, "an integer >= 8")
     for key in ("batch_size", "epochs"):
         _check(key, getattr(r, key), _is_int(getattr(r, key)) and getattr(r, key) >= 1, "a positive integer")
@@ -275,6 +280,20 @@ def _conv_kernels_only(optimizer, model):
     if isinstance(optimizer, tf.keras.optimizers.AdamW):
         keep = {id(layer.kernel) for layer in model.layers if isinstance(layer, tf.keras.layers.Conv2D)}
         optimizer.exclude_from_weight_decay(var_list=[v for v in model.trainable_variables if id(v) not in keep])
+
+
+#: Builder arguments a recipe's ``model_args`` may not hold: ``build_model`` sets them from the
+#: recipe and the model's name (a training model has its classifier and gives logits).
+NOT_MODEL_ARGS = (
+    "architecture",
+    "classifier_activation",
+    "dual_head",
+    "include_top",
+    "input_shape",
+    "input_tensor",
+    "name",
+    "num_classes",
+)
 
 
 def build_model(recipe, num_classes, quantization="binary", dual_head=False):
@@ -663,11 +682,8 @@ def train(recipe, command=None, log=print, callbacks=(), stop_after=None):
         tf.config.threading.set_intra_op_parallelism_threads(recipe.threads)
         tf.config.threading.set_inter_op_parallelism_threads(recipe.threads)
     tf.keras.utils.set_random_seed(recipe.seed)
-    if _check_same_recipe(recipe):
-        log(f"{recipe.model}: resuming the run in {recipe.state}")
-    if command:  # how to continue the run; ``report --in-progress`` shows it
-        with atomic_output(os.path.join(recipe.state, "command.txt"), "w") as handle:
-            handle.write(command + "\n")
+    # The data and the teacher first: a run that cannot start leaves no state folder behind
+    # (whose recipe.json would refuse the corrected rerun as "a different recipe").
     strategy = get_strategy(recipe.strategy)
     data = load_data(recipe)
     log(f"{recipe.model}: {data.num_examples} train / {data.test.num_examples} test images, {data.num_classes} classes")
@@ -675,7 +691,15 @@ def train(recipe, command=None, log=print, callbacks=(), stop_after=None):
     if recipe.teacher:
         if not os.path.exists(recipe.teacher):
             raise FileNotFoundError(f"teacher model not found: {recipe.teacher}")
-        teacher = load_keras_model(recipe.teacher, unsafe=not recipe.safe_mode)
+        try:
+            teacher = load_keras_model(recipe.teacher, unsafe=not recipe.safe_mode)
+        except Exception as error:  # noqa: BLE001 - any loader failure is the file's problem
+            raise ValueError(f"teacher {recipe.teacher}: not a model Keras can load ({error})") from None
+    if _check_same_recipe(recipe):
+        log(f"{recipe.model}: resuming the run in {recipe.state}")
+    if command:  # how to continue the run; ``report --in-progress`` shows it
+        with atomic_output(os.path.join(recipe.state, "command.txt"), "w") as handle:
+            handle.write(command + "\n")
     # BCDNet's DeiT-style two classifiers (the record's ``dual_head``) when a teacher is given
     dual_head = zoo.config(recipe.model).dual_head and teacher is not None
     with dtype_policy("mixed_bfloat16" if recipe.mixed_precision is True else None):

@@ -24,6 +24,7 @@ from larq_bcd.zoo.builders import (
     RepVGGSmall,
     ResNet20,
     VGGSmall,
+    arguments,
     build,
 )
 from larq_bcd.zoo.registry import MODELS, ModelConfig, Paper, config
@@ -69,6 +70,7 @@ __all__ = [
     "RepVGGSmall",
     "ResNet20",
     "VGGSmall",
+    "arguments",
     "available",
     "build",
     "config",

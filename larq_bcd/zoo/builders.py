@@ -7,6 +7,8 @@ there: ``mobilenet.react_mobilenet``, ``resnet.react_resnet18``, ``cct.binary_cc
     model = larq_bcd.zoo.BCDNetB(input_shape=(32, 32, 3), num_classes=10)
 """
 
+import inspect
+
 from larq_bcd.zoo import registry
 from larq_bcd.zoo.cct import binary_cct
 from larq_bcd.zoo.cifar import cifar_model
@@ -28,6 +30,12 @@ def build(name, **kwargs):
     record = registry.config(name)
     builder = FAMILIES[record.family]
     return builder(**{**record.model_args, "name": record.name, **kwargs})
+
+
+def arguments(name):
+    """The keyword arguments zoo model ``name``'s builder takes (its family function's), sorted."""
+    parameters = inspect.signature(FAMILIES[registry.config(name).family]).parameters.values()
+    return sorted(p.name for p in parameters if p.kind is p.KEYWORD_ONLY)
 
 
 def ReActNetA(**kwargs):
