@@ -614,6 +614,18 @@ def test_progress_chart_smooths_like_the_table_and_draws_papers_on_their_dataset
     assert (tmp_path / "chart_curves.png").stat().st_size > 0
 
 
+def test_read_history_skips_the_row_a_run_is_writing(tmp_path):
+    from larq_bcd.training.recipe import read_history
+
+    log = tmp_path / "history_train.csv"
+    whole = "epoch,accuracy,val_accuracy\r\n0,0.5,0.3\r\n1,0.6,0.4\r\n"
+    for written in ("2", "2,0.7", "2,0.7,0.4"):  # a report reading while the logger writes epoch 2
+        log.write_text(whole + written, newline="")
+        assert [row["epoch"] for row in read_history(str(log), columns=("val_accuracy",))] == ["0", "1"]
+    log.write_text(whole + "2,0.7,0.45\r\n", newline="")
+    assert read_history(str(log))[-1]["val_accuracy"] == "0.45"
+
+
 def test_report_names_the_file_and_line_of_a_broken_log_or_recipe(tmp_path, capsys):
     from larq_bcd import cli
 
@@ -623,7 +635,7 @@ def test_report_names_the_file_and_line_of_a_broken_log_or_recipe(tmp_path, caps
     broken = {
         "epoch,accuracy,val_accuracy\n0,0.5,0.3\n1,0.5\n": "history_train.csv, line 3: not a row",  # cut short
         "epoch,accuracy\n0,0.5\n": "history_train.csv, line 2: not a row",  # no test top-1
-        "garbage\n\x00\x01": "history_train.csv, line 2: not a row",
+        "garbage\n\x00\x01\n": "history_train.csv, line 2: not a row",
     }
     for text, error in broken.items():
         (state / "history_train.csv").write_text(text)

@@ -14,6 +14,7 @@ completed epoch: rerun the same command. A rerun with a different recipe is refu
 import contextlib
 import csv
 import dataclasses
+import io
 import json
 import os
 import shutil
@@ -326,23 +327,25 @@ class EpochSeconds(tf.keras.callbacks.Callback):
 def read_history(path, columns=()):
     """The per-epoch rows of a run's CSV log, one per epoch (a rerun epoch keeps its last row);
     a ValueError naming the file and line when a row has no epoch number or no number in one
-    of ``columns``."""
+    of ``columns``. A last line without its newline is skipped: the logger ends every row it
+    finishes with one, so that row is being written (a run in progress) or was cut by a kill."""
     if not os.path.exists(path):
         return []
-    rows = {}
     with open(path, newline="") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            try:
-                epoch = int(row["epoch"])
-                for column in columns:
-                    float(row[column])
-            except (KeyError, TypeError, ValueError):
-                needed = ", ".join(["epoch", *columns])
-                raise ValueError(
-                    f"{path}, line {reader.line_num}: not a row of a `larq-bcd train` log (needs numbers in: {needed})"
-                ) from None
-            rows[epoch] = row
+        text = handle.read()
+    rows = {}
+    reader = csv.DictReader(io.StringIO(text[: text.rfind("\n") + 1]))
+    for row in reader:
+        try:
+            epoch = int(row["epoch"])
+            for column in columns:
+                float(row[column])
+        except (KeyError, TypeError, ValueError):
+            needed = ", ".join(["epoch", *columns])
+            raise ValueError(
+                f"{path}, line {reader.line_num}: not a row of a `larq-bcd train` log (needs numbers in: {needed})"
+            ) from None
+        rows[epoch] = row
     return [rows[epoch] for epoch in sorted(rows)]
 
 
