@@ -102,10 +102,13 @@ def cmd_convert(args):
 
 
 def cmd_import(args):
+    from larq_bcd.checkpoints.torch_pickle import TORCH_SUFFIXES, is_torch_checkpoint
     from larq_bcd.loading import load_model
 
     if not args.output.endswith(".keras"):
         raise CommandError(f"output must end in .keras, got {args.output}")
+    if not is_torch_checkpoint(args.checkpoint):
+        raise CommandError(f"{args.checkpoint}: not a PyTorch checkpoint name (expected {', '.join(TORCH_SUFFIXES)})")
     model = load_model(args.checkpoint, image_size=args.image_size, checkpoint_model=args.model)
     with atomic_path(args.output) as path:
         model.save(path)
@@ -262,6 +265,8 @@ def cmd_throughput(args):
 def cmd_parity(args):
     from larq_bcd.checkpoints import parity
 
+    for name in args.models:  # all present before the first model's minutes of work
+        parity.fixture_paths(name, args.fixtures)
     records = [parity.check(name, args.fixtures, args.runs, args.threads) for name in args.models]
     for path in parity.write(records, args.output, args.invocation):
         print(f"wrote {path}")
@@ -448,8 +453,12 @@ def _add_measurement_commands(commands):
 
     sample = commands.add_parser("make-sample", help="rebuild the embedded CIFAR-10 sample from an image folder")
     sample.add_argument("directory", help="a CIFAR-10 folder with train/<class>/ and test/<class>/")
-    sample.add_argument("--train-per-class", type=positive_int_arg, default=300)
-    sample.add_argument("--test-per-class", type=positive_int_arg, default=100)
+    sample.add_argument(
+        "--train-per-class", type=positive_int_arg, default=400, help="training images per class (default 400)"
+    )
+    sample.add_argument(
+        "--test-per-class", type=positive_int_arg, default=100, help="test images per class (default 100)"
+    )
     sample.set_defaults(func=cmd_make_sample)
 
 

@@ -149,6 +149,8 @@ BAD_INPUTS = [
     (["tradeoff", "zoo", "--runs", "0"], "--runs"),
     (["bconv-shapes", "16x16"], "CINxCOUT@SIZE"),
     (["bconv-profile", "missing.keras"], "model file not found: missing.keras"),
+    (["import", "RECIPE", "--model", "bcdnet_a", "-o", "x.keras"], "r.yaml: not a PyTorch checkpoint name"),
+    (["parity", "no/such/dir", "--output", "out"], "parity fixture not found: no/such/dir/reactnet_a.pth.tar"),
 ]
 
 

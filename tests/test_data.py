@@ -87,3 +87,36 @@ def test_tfds_prepares_cifar10_up_to_its_download(tmp_path, monkeypatch):
         monkeypatch.setattr(tfds.download.DownloadManager, method, no_network)
     with pytest.raises(RuntimeError, match=r"cifar10\[test\].*: no network here"):
         load("cifar10", "test", data_dir=str(tmp_path))
+
+
+def test_make_sample_rebuilds_the_sample_from_an_image_folder(tmp_path, monkeypatch, capsys):
+    from larq_bcd import cli
+    from larq_bcd.data import make_sample, sources
+
+    root = tmp_path / "cifar"
+    for split, count in (("train", 3), ("test", 2)):
+        for label, name in enumerate(sources.CIFAR10_CLASSES):
+            os.makedirs(root / split / name)
+            for i in range(count):
+                Image.fromarray(np.full((32, 32, 3), 20 * label + i, np.uint8)).save(root / split / name / f"{i}.jpg")
+    output = str(tmp_path / "sample.npz")
+    assert make_sample.build(str(root), 2, 1, output=output)[:2] == (output, 30)
+    monkeypatch.setattr(sources, "SAMPLE_PATH", output)
+    train = load("sample", "train", batch_size=20, training=False)
+    x, y = next(iter(train.data))
+    assert train.num_examples == 20 and sorted(np.bincount(y.numpy().argmax(-1))) == [2] * 10
+    # each image is its class's grey level 20 * label (+0 or 1), so bytes and labels stayed paired
+    assert (np.round(x.numpy().mean((1, 2, 3)) / 20) == y.numpy().argmax(-1)).all()
+    assert load("sample", "test", batch_size=10).num_examples == 10
+
+    with pytest.raises(ValueError, match="3 files, fewer than the 5 asked"):
+        make_sample.build(str(root), 5, 1, output=str(tmp_path / "other.npz"))
+    assert not (tmp_path / "other.npz").exists() and sorted(os.listdir(tmp_path)) == ["cifar", "sample.npz"]
+    # the command names the folder in one line (exit 2) and leaves the package's sample alone
+    for directory, message in [
+        (tmp_path / "none", "no such folder"),
+        (root / "train", "not a CIFAR-10 image folder (no train/airplane/"),
+    ]:
+        assert cli.main(["make-sample", str(directory)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1

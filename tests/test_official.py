@@ -129,9 +129,13 @@ def test_a_malicious_checkpoint_is_refused_without_running_it(tmp_path, monkeypa
         with pytest.raises(checkpoints.UnsafeCheckpointError):
             zoo.ReActNetA(weights=str(path), width_multiplier=0.25, num_classes=10)
     assert not (tmp_path / "pwned-by-checkpoint").exists()
-    (tmp_path / "junk.pth").write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="junk.pth"):
-        checkpoints.read(str(tmp_path / "junk.pth"))
+    with open(os.path.join(FIXTURES, "reactnet_a.pth.tar"), "rb") as handle:
+        real = handle.read()
+    # each raised something else than the named ValueError once ('garbage' is pickle's GET: int('arbage'))
+    for junk in (b"not a checkpoint", b"garbage\n", b"", pickle.dumps(7), real[: len(real) // 2], real[:4000]):
+        (tmp_path / "junk.pth").write_bytes(junk)
+        with pytest.raises(ValueError, match="junk.pth: not a (readable )?PyTorch checkpoint"):
+            checkpoints.read(str(tmp_path / "junk.pth"))
     with pytest.raises(FileNotFoundError, match="nowhere.pth.tar"):
         zoo.BCDNetA(weights="nowhere.pth.tar")
 

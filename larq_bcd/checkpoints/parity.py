@@ -41,10 +41,22 @@ def _relative(a, b):
     return float(np.linalg.norm(a - b) / np.linalg.norm(b))
 
 
+def fixture_paths(name, directory):
+    """``(<name>.pth.tar, <name>.npz)`` in ``directory``; a ``FileNotFoundError`` naming the first
+    one missing and the script that makes them."""
+    paths = tuple(os.path.join(directory, name + suffix) for suffix in (".pth.tar", ".npz"))
+    for path in paths:
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"parity fixture not found: {path} (make it with tests/fixtures/make_official_fixtures.py)"
+            )
+    return paths
+
+
 def check(name, directory, runs=10, threads=1):
     """The parity and latency record of one official model."""
-    checkpoint = os.path.join(directory, f"{name}.pth.tar")
-    data = np.load(os.path.join(directory, f"{name}.npz"))
+    checkpoint, arrays = fixture_paths(name, directory)
+    data = np.load(arrays)
     reference, images = data["logits"], data["images"]
     record = {
         "model": name,

@@ -182,8 +182,21 @@ def read(path):
         return _read_legacy(path)
     except (UnsafeCheckpointError, FileNotFoundError):
         raise
-    except (pickle.UnpicklingError, EOFError, KeyError, struct.error, zipfile.BadZipFile) as error:
-        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({type(error).__name__}: {error}).") from None
+    except ValueError as error:
+        if str(error).startswith(f"{path}:"):  # ours, naming the file already
+            raise
+        junk = error  # the unpickler's parse of junk: b"garbage" is GET with index int("arbage")
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        KeyError,
+        IndexError,
+        TypeError,
+        struct.error,
+        zipfile.BadZipFile,
+    ) as error:
+        junk = error
+    raise ValueError(f"{path}: not a readable PyTorch checkpoint ({type(junk).__name__}: {junk}).")
 
 
 #: File names that ``weights=`` and the command line read as PyTorch checkpoints.
