@@ -56,12 +56,20 @@ def static_channels(layer, input_shape):
     return int(shape[-1])
 
 
+def _temporary_beside(path):
+    """``mkstemp`` in ``path``'s folder (made if missing); a ValueError naming ``path`` if it cannot."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(directory, exist_ok=True)
+        return tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+    except OSError as error:
+        raise ValueError(f"cannot write {path}: {error.strerror or error}") from None
+
+
 @contextlib.contextmanager
 def atomic_output(path, mode="wb"):
     """Write to a temporary file beside ``path`` and move it in place only on success."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+    fd, tmp = _temporary_beside(path)
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
@@ -79,9 +87,7 @@ def atomic_output(path, mode="wb"):
 def atomic_path(path):
     """A temporary path beside ``path`` (same suffix) for writers that take a file name
     (``model.save``); moved to ``path`` only on success."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+    fd, tmp = _temporary_beside(path)
     os.close(fd)
     try:
         yield tmp
@@ -103,6 +109,37 @@ def positive_int_arg(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
     return value
+
+
+def _writable_folder(folder):
+    """Why files cannot be made in ``folder`` (created if missing), or ``None``; nothing is created."""
+    folder = os.path.abspath(folder)
+    existing = folder
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        return f"{existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is not writable"
+    return None
+
+
+def output_file_arg(text):
+    """argparse ``type``: a file path the command can write, checked before any work."""
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text} is a folder: give a file name")
+    problem = _writable_folder(os.path.dirname(os.path.abspath(text)))
+    if problem:
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {problem}")
+    return text
+
+
+def output_folder_arg(text):
+    """argparse ``type``: a folder the command can write its files in (made if missing)."""
+    problem = _writable_folder(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"cannot write in {text}: {problem}")
+    return text
 
 
 def nonnegative_float_arg(text):

@@ -30,8 +30,8 @@ def measure(paths, *, threads=1, runs=20, warmup=2, names=None, seed=0):
     for index, path in enumerate(paths):
         if isinstance(path, bytes):
             flatbuffer, paths[index] = path, None
-        elif not os.path.exists(path):
-            raise FileNotFoundError(f"no .tflite at {path}")
+        elif not os.path.isfile(path):
+            raise FileNotFoundError(f"no .tflite at {path}" + (" (a folder)" if os.path.isdir(path) else ""))
         else:
             with open(path, "rb") as handle:
                 flatbuffer = handle.read()

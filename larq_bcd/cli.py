@@ -16,6 +16,8 @@ from larq_bcd._utils import (
     atomic_output,
     atomic_path,
     nonnegative_float_arg,
+    output_file_arg,
+    output_folder_arg,
     positive_int_arg,
 )
 from larq_bcd.parity import MODEL_TOLERANCE
@@ -306,7 +308,7 @@ def cmd_make_sample(args):
 
 def _add_convert_arguments(parser):
     parser.add_argument("model", help="a .keras/.h5 file, a SavedModel dir, a PyTorch checkpoint or a zoo name")
-    parser.add_argument("-o", "--output", required=True, help="the .tflite file to write")
+    parser.add_argument("-o", "--output", type=output_file_arg, required=True, help="the .tflite file to write")
     parser.add_argument("--int8", action="store_true", help="int8 input/output (latency tests)")
     parser.add_argument("--target", choices=["arm", "xcore"], default="arm")
     parser.add_argument("--verify", action="store_true", help="check Keras-vs-TFLite parity")
@@ -341,7 +343,7 @@ def _add_measurement_commands(commands):
     bench = commands.add_parser(
         "bench", help="convert the zoo's binary models and float twins and time them (make bench)"
     )
-    bench.add_argument("--output", default="zoo/benchmarks")
+    bench.add_argument("--output", type=output_folder_arg, default="zoo/benchmarks")
     bench.add_argument("--image-size", type=positive_int_arg, default=224)
     bench.add_argument("--threads", type=positive_int_arg, default=1)
     bench.add_argument("--runs", type=positive_int_arg, default=10)
@@ -355,7 +357,7 @@ def _add_measurement_commands(commands):
     shapes.add_argument("shapes", nargs="*", type=_conv_shape_arg, metavar="CINxCOUT@SIZE")
     shapes.add_argument("--threads", type=positive_int_arg, default=1)
     shapes.add_argument("--runs", type=positive_int_arg, default=200)
-    shapes.add_argument("--output", default="zoo/benchmarks")
+    shapes.add_argument("--output", type=output_folder_arg, default="zoo/benchmarks")
     shapes.add_argument("--stem", default="bconv_shapes", help="file name stem of the results")
     shapes.add_argument("--tflite-dir", help="also save each conv's .tflite here (to time them on a device)")
     shapes.set_defaults(func=cmd_bconv_shapes)
@@ -367,12 +369,12 @@ def _add_measurement_commands(commands):
     profile.add_argument("--image-size", type=positive_int_arg, default=224, help="input size for a zoo name")
     profile.add_argument("--threads", type=positive_int_arg, default=1)
     profile.add_argument("--runs", type=positive_int_arg, default=100)
-    profile.add_argument("--output", default="zoo/benchmarks")
+    profile.add_argument("--output", type=output_folder_arg, default="zoo/benchmarks")
     profile.add_argument("--stem", default=None, help="file name stem (default bconv_profile_<model>_<size>)")
     profile.set_defaults(func=cmd_bconv_profile)
 
     table = commands.add_parser("table", help="costs of every zoo model beside the papers' numbers (zoo/models.md)")
-    table.add_argument("--output", default="zoo")
+    table.add_argument("--output", type=output_folder_arg, default="zoo")
     table.add_argument("--image-size", type=positive_int_arg, nargs="+", default=[224, 32])
     table.add_argument("--models", nargs="+", default=available(), choices=available(), metavar="MODEL")
     table.add_argument("--name", default="models", help="file stem of the results (models.md/.json)")
@@ -386,7 +388,7 @@ def _add_measurement_commands(commands):
         help="zoo names, optionally name:float or name:activations, and @xla, @bf16 or @bf16conv (how the step runs); "
         "the first is the reference",
     )
-    throughput.add_argument("--output", required=True, help="folder for <name>.{json,md,png}")
+    throughput.add_argument("--output", type=output_folder_arg, required=True, help="folder for <name>.{json,md,png}")
     throughput.add_argument("--name", help="file name of the results (default: train_throughput_<image size>)")
     throughput.add_argument("--image-size", type=positive_int_arg, default=32)
     throughput.add_argument("--width-multiplier", type=float, default=0.25, help="of every ImageNet-family model")
@@ -412,7 +414,7 @@ def _add_measurement_commands(commands):
 
     parity = commands.add_parser("parity", help="official-mode models vs the official PyTorch forward")
     parity.add_argument("fixtures", help="folder with <model>.pth.tar and <model>.npz")
-    parity.add_argument("--output", required=True, help="folder for official_parity.json/.md")
+    parity.add_argument("--output", type=output_folder_arg, required=True, help="folder for official_parity.json/.md")
     parity.add_argument(
         "--models", nargs="+", default=list(OFFICIAL_MODELS), choices=list(OFFICIAL_MODELS), metavar="MODEL"
     )
@@ -433,7 +435,7 @@ def _add_measurement_commands(commands):
         help="with --in-progress: compare at this epoch (runs short of it show –); "
         "default: the longest budget every run reached",
     )
-    report.add_argument("--output", default="zoo")
+    report.add_argument("--output", type=output_folder_arg, default="zoo")
     report.add_argument("--name", default="cifar10")
     report.add_argument(
         "--notes", metavar="FILE", help="a Markdown file written by hand, appended to the report as it is"
@@ -447,7 +449,7 @@ def _add_measurement_commands(commands):
     tradeoff.add_argument("--dataset", help="measures the top-1 of saved models on its test split")
     tradeoff.add_argument("--num-classes", type=positive_int_arg, default=10, help="outputs of the runs' models")
     tradeoff.add_argument("--runs", type=positive_int_arg, default=20, help="timed inferences per model")
-    tradeoff.add_argument("--output", default="zoo")
+    tradeoff.add_argument("--output", type=output_folder_arg, default="zoo")
     tradeoff.add_argument("--name", default="cifar10_tradeoff")
     tradeoff.set_defaults(func=cmd_tradeoff)
 
@@ -480,7 +482,7 @@ def build_parser():
     importer = commands.add_parser("import", help="an official PyTorch checkpoint as a .keras model")
     importer.add_argument("checkpoint", help="e.g. bcdnet_a_step2.pth.tar or reactnet_a.pth.tar")
     importer.add_argument("--model", required=True, help="its zoo model: reactnet_a, bcdnet_a or reactnet_resnet18")
-    importer.add_argument("-o", "--output", required=True, help="the .keras file to write")
+    importer.add_argument("-o", "--output", type=output_file_arg, required=True, help="the .keras file to write")
     importer.add_argument("--image-size", type=positive_int_arg, default=224)
     importer.set_defaults(func=cmd_import)
 
@@ -520,14 +522,16 @@ def build_parser():
     benchmark.add_argument("models", nargs="+", help=".tflite files; ratios are to the first")
     benchmark.add_argument("--threads", type=positive_int_arg, default=1)
     benchmark.add_argument("--runs", type=positive_int_arg, default=20)
-    benchmark.add_argument("--output", default="benchmark-results", help="folder for .json/.md/.png")
+    benchmark.add_argument(
+        "--output", type=output_folder_arg, default="benchmark-results", help="folder for .json/.md/.png"
+    )
     benchmark.add_argument("--stem", default="benchmark", help="file name stem of the results")
     benchmark.set_defaults(func=cmd_benchmark)
 
     demo = commands.add_parser(
         "demo", help="the trained CIFAR-10 model through LCE, a training smoke run, size and latency"
     )
-    demo.add_argument("--output", default="demo-report")
+    demo.add_argument("--output", type=output_folder_arg, default="demo-report")
     demo.add_argument("--dataset", default="sample", help="'sample', a tfds name or an image folder")
     demo.add_argument("--epochs", type=positive_int_arg, default=1, help="epochs of the training smoke run")
     demo.add_argument("--runs", type=positive_int_arg, default=10)

@@ -82,6 +82,16 @@ def test_bad_output_name(saved_model, tmp_path, capsys):
     assert "must end in .tflite" in capsys.readouterr().err
 
 
+def test_a_place_no_file_can_be_made_is_named_as_the_output():
+    from larq_bcd._utils import atomic_output, atomic_path
+
+    # e.g. /proc, where even root's access() check passes: only the write itself can tell
+    for writer in (atomic_output, atomic_path):
+        with pytest.raises(ValueError, match="^cannot write /proc/larq-bcd/x.tflite: "):
+            with writer("/proc/larq-bcd/x.tflite"):
+                pass
+
+
 def test_summary_prints_the_cost_table(capsys):
     assert cli.main(["summary", "bcdnet_a", "--image-size", "32"]) == 0
     assert "| bcdnet_a | 32 | 1.217e+09 |" in capsys.readouterr().out
@@ -149,6 +159,12 @@ BAD_INPUTS = [
     (["tradeoff", "zoo", "--runs", "0"], "--runs"),
     (["bconv-shapes", "16x16"], "CINxCOUT@SIZE"),
     (["bconv-profile", "missing.keras"], "model file not found: missing.keras"),
+    (["train", "."], ". is a folder: give a recipe file"),
+    (["benchmark", "."], "no .tflite at . (a folder)"),
+    (["tradeoff", "RECIPE"], "r.yaml: neither a saved model"),
+    (["convert", "resnet20", "-o", "."], "argument -o/--output: . is a folder"),
+    (["convert", "resnet20", "-o", "RECIPE/m.tflite"], "r.yaml is a file, not a folder"),
+    (["report", "RECIPE", "--output", "RECIPE/out"], "argument --output: cannot write in"),
     (["import", "RECIPE", "--model", "bcdnet_a", "-o", "x.keras"], "r.yaml: not a PyTorch checkpoint name"),
     (["parity", "no/such/dir", "--output", "out"], "parity fixture not found: no/such/dir/reactnet_a.pth.tar"),
 ]

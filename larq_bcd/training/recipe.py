@@ -96,6 +96,8 @@ class Recipe:
         """Read ``path`` (YAML) and apply ``key=value`` overrides (dotted keys for dicts)."""
         if not os.path.exists(path):
             raise FileNotFoundError(f"recipe not found: {path}")
+        if os.path.isdir(path):
+            raise ValueError(f"{path} is a folder: give a recipe file (e.g. zoo/recipes/recu_resnet20_cifar10.yaml)")
         try:
             with open(path) as handle:
                 config = yaml.safe_load(handle) or {}
