@@ -25,21 +25,22 @@ def saved_model(tmp_path_factory):
     return path
 
 
-def test_help_of_every_command():
-    for argv in (
-        ["--help"],
-        ["summary", "--help"],
-        ["convert", "--help"],
-        ["benchmark", "--help"],
-        ["bench", "--help"],
-        ["train", "--help"],
-        ["demo", "--help"],
-        ["evaluate", "--help"],
-        ["tradeoff", "--help"],
-        ["throughput", "--help"],
-    ):
-        out = run(*argv)
-        assert out.returncode == 0 and "usage:" in out.stdout, argv
+def _main(argv):
+    """``larq-bcd ARGV`` in this process: its exit code (argparse exits with SystemExit)."""
+    try:
+        return cli.main(argv)
+    except SystemExit as exit:
+        return exit.code
+
+
+def test_help_of_every_command(capsys):
+    out = run("--help")  # the installed entry point, once
+    assert out.returncode == 0 and "usage: larq-bcd" in out.stdout
+    commands = out.stdout.split("{", 1)[1].split("}", 1)[0].split(",")
+    assert len(commands) >= 16 and "train" in commands
+    for command in commands:
+        assert _main([command, "--help"]) == 0
+        assert f"usage: larq-bcd {command}" in capsys.readouterr().out, command
 
 
 def test_lce_convert_verifies_and_writes(saved_model, tmp_path):
@@ -171,17 +172,17 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize("argv,names", BAD_INPUTS, ids=lambda v: " ".join(v) if isinstance(v, list) else None)
-def test_bad_inputs_fail_with_one_line_exit_2_and_no_files(argv, names, recipe_file, tmp_path, monkeypatch):
+def test_bad_inputs_fail_with_one_line_exit_2_and_no_files(argv, names, recipe_file, tmp_path, monkeypatch, capsys):
     malformed = tmp_path / "bad.yaml"
     malformed.write_text("model: [resnet20\n")
     argv = [a.replace("RECIPE", recipe_file).replace("MALFORMED", str(malformed)) for a in argv]
     monkeypatch.chdir(tmp_path)
     before = set(os.listdir(tmp_path))
-    out = run(*argv)
-    assert out.returncode == 2, out.stderr
-    lines = [line for line in out.stderr.splitlines() if line.strip() and not line.startswith(("usage:", " "))]
-    assert len(lines) == 1 and names in lines[0], out.stderr
-    assert "Traceback" not in out.stderr
+    code = _main(argv)  # an exception other than a user error fails the test with its traceback
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith(("usage:", " "))]
+    assert len(lines) == 1 and names in lines[0], err
     assert set(os.listdir(tmp_path)) == before
 
 
