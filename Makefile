@@ -21,7 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check larq_bcd tests convert
 
 test: lint
-	$(BIN)/python -m pytest -m "not slow" -q tests
+	$(BIN)/python -m pytest -m "not slow" -q --durations=15 tests
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow -q tests
