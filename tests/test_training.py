@@ -163,6 +163,8 @@ def test_two_step_training_with_a_teacher_end_to_end(tmp_path):
     changed = dataclasses.replace(recipe, epochs=5)
     with pytest.raises(ValueError, match="different recipe \\(changed: epochs\\)"):
         run(changed, command="test", log=lambda *_: None)
+    with pytest.raises(ValueError, match="different recipe \\(changed: dataset\\)"):  # before the data is read
+        run(dataclasses.replace(recipe, dataset="no/such/folder"), command="test", log=lambda *_: None)
     assert json.loads((tmp_path / "run" / "results.json").read_text())["recipe"]["epochs"] == 1
     from larq_bcd import cli
 

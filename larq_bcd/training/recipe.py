@@ -503,12 +503,19 @@ def _fit_step(
     return _summary(read_history(history_path), train.num_examples)
 
 
-def _check_same_recipe(recipe):
-    """A run folder belongs to one recipe: resume it, or refuse a different one."""
-    path = os.path.join(recipe.state, "recipe.json")
+def _record(recipe):
+    """What ``recipe.json`` holds: the recipe without the settings that change how fast, not what."""
     mine = json.loads(json.dumps(dataclasses.asdict(recipe)))
-    mine.pop("threads")  # how fast, not what: a resumed run may use other threads
+    mine.pop("threads")  # a resumed run may use other threads
     mine.pop("safe_mode")
+    return mine
+
+
+def _check_same_recipe(recipe):
+    """A run folder belongs to one recipe: whether there is one to resume (a ValueError if it
+    is another recipe's). Reads only: ``_claim_state`` writes the recipe of a new run."""
+    path = os.path.join(recipe.state, "recipe.json")
+    mine = _record(recipe)
     if os.path.exists(path):
         theirs = read_json(path, "a run's recipe.json")
         theirs.pop("threads", None)
@@ -525,10 +532,13 @@ def _check_same_recipe(recipe):
                 "give a new `output`/`state_dir`, or delete the folder to start over."
             )
         return True
-    os.makedirs(recipe.state, exist_ok=True)
-    with atomic_output(path, "w") as handle:
-        json.dump(mine, handle, indent=2)
     return False
+
+
+def _claim_state(recipe):
+    os.makedirs(recipe.state, exist_ok=True)
+    with atomic_output(os.path.join(recipe.state, "recipe.json"), "w") as handle:
+        json.dump(_record(recipe), handle, indent=2)
 
 
 @contextlib.contextmanager
@@ -687,8 +697,9 @@ def train(recipe, command=None, log=print, callbacks=(), stop_after=None):
         tf.config.threading.set_intra_op_parallelism_threads(recipe.threads)
         tf.config.threading.set_inter_op_parallelism_threads(recipe.threads)
     tf.keras.utils.set_random_seed(recipe.seed)
-    # The data and the teacher first: a run that cannot start leaves no state folder behind
-    # (whose recipe.json would refuse the corrected rerun as "a different recipe").
+    resuming = _check_same_recipe(recipe)  # before minutes of listing an ImageNet folder
+    # The data and the teacher before the state folder: a run that cannot start leaves none
+    # behind (whose recipe.json would refuse the corrected rerun as "a different recipe").
     strategy = get_strategy(recipe.strategy)
     data = load_data(recipe)
     log(f"{recipe.model}: {data.num_examples} train / {data.test.num_examples} test images, {data.num_classes} classes")
@@ -700,8 +711,10 @@ def train(recipe, command=None, log=print, callbacks=(), stop_after=None):
             teacher = load_keras_model(recipe.teacher, unsafe=not recipe.safe_mode)
         except Exception as error:  # noqa: BLE001 - any loader failure is the file's problem
             raise ValueError(f"teacher {recipe.teacher}: not a model Keras can load ({error})") from None
-    if _check_same_recipe(recipe):
+    if resuming:
         log(f"{recipe.model}: resuming the run in {recipe.state}")
+    else:
+        _claim_state(recipe)
     if command:  # how to continue the run; ``report --in-progress`` shows it
         with atomic_output(os.path.join(recipe.state, "command.txt"), "w") as handle:
             handle.write(command + "\n")
