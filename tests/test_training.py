@@ -614,6 +614,13 @@ def test_progress_chart_smooths_like_the_table_and_draws_papers_on_their_dataset
     assert [r["paper_dataset"] for r in rows] == [True, False, False]
     report.write_progress(rows, str(tmp_path), "chart", command="c")
     assert (tmp_path / "chart_curves.png").stat().st_size > 0
+    # a run that has not finished an epoch: no equal budget (no "epoch 0", no "epochs 1-0")
+    (tmp_path / "vgg_small").mkdir()
+    (tmp_path / "vgg_small" / "recipe.json").write_text(json.dumps({"model": "vgg_small", "epochs": 600}))
+    report.write_progress(report.progress([*states, str(tmp_path / "vgg_small")]), str(tmp_path), "new", command="c")
+    table = (tmp_path / "new.md").read_text()
+    assert "No equal budget yet: 1 of 4 runs (vgg_small) have not finished an" in table
+    assert "epoch 0" not in table and "1-0" not in table and "| vgg_small | 0 / 600 | – | – |" in table
 
 
 def test_read_history_skips_the_row_a_run_is_writing(tmp_path):

@@ -239,7 +239,13 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
         budget = positive_int("--budget", budget)
     first = max(1, budget - MEAN_EPOCHS + 1)  # the epochs that the mean column averages: first..budget
     short = [r for r in rows if len(r["curve"][1]) < budget]
-    if short:
+    if budget == 0:  # a run that has not finished its first epoch
+        waiting = [r["model"] for r in rows if not r["curve"][1]]
+        compared = [
+            f"No equal budget yet: {len(waiting)} of {len(rows)} runs ({', '.join(waiting)}) have not finished an",
+            "epoch. The table shows how far each got beside the paper's",
+        ]
+    elif short:
         compared = [
             f"The table compares the runs after **{budget} epochs** (test top-1 on the 10,000 test images",
             f"after that epoch; a run that has not reached it shows –: {len(short)} of {len(rows)}), beside",
@@ -268,12 +274,20 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
         "with a CIFAR-10 run). *Saved model* is the finished run's exported model evaluated by `train`",
         "(its `results.json`).",
         *caveat,
-        "Test top-1 can swing by points from one epoch to the next while the learning rate is high:",
-        f"the mean over epochs {first}-{budget} is steadier than the one epoch. *Hours to go*: the epochs",
-        f"still to train at the median time of the run's last {PACE_EPOCHS} epochs (a machine shared with other",
-        "jobs, or a faster one, changes it).",
+        *(
+            [
+                "Test top-1 can swing by points from one epoch to the next while the learning rate is high:",
+                f"the mean over epochs {first}-{budget} is steadier than the one epoch.",
+            ]
+            if budget
+            else []
+        ),
+        f"*Hours to go*: the epochs still to train at the median time of the run's last {PACE_EPOCHS} epochs",
+        "(a machine shared with other jobs, or a faster one, changes it).",
         "",
-        f"| model | epochs reached / planned | top-1 at epoch {budget} | mean, epochs {first}-{budget} | best so far | last | saved model | training hours | hours to go | paper (full schedule) | command (trains or continues it) |",
+        f"| model | epochs reached / planned | top-1 at {f'epoch {budget}' if budget else 'the budget'} | "
+        f"{f'mean, epochs {first}-{budget}' if budget else 'mean'} | best so far | last | saved model | training hours | "
+        "hours to go | paper (full schedule) | command (trains or continues it) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
