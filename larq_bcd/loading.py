@@ -31,10 +31,7 @@ def load_model(source, *, image_size=224, checkpoint_model=None, unsafe=False):
             )
         return checkpoints.build(checkpoint_model, source, image_size=image_size)
     if os.path.exists(source):
-        if os.path.isdir(source) and not os.path.exists(os.path.join(source, "saved_model.pb")):
-            raise ValueError(f"{source} is a directory but not a SavedModel (no saved_model.pb).")
-        if not os.path.isdir(source) and not source.endswith(KERAS_SUFFIXES):
-            raise ValueError(f"{source}: unknown model format (expected .keras, .h5 or a SavedModel dir).")
+        check_saved_model(source)
         try:
             return load_keras_model(source, unsafe=unsafe)
         except Exception as error:  # noqa: BLE001 - any loader failure is the file's problem
@@ -44,6 +41,14 @@ def load_model(source, *, image_size=224, checkpoint_model=None, unsafe=False):
     if source.lower().replace("-", "_") not in zoo.available():
         raise ValueError(f"{source!r} is neither a model file nor a zoo model ({', '.join(zoo.available())}).")
     return zoo.get(source, input_shape=(image_size, image_size, 3))
+
+
+def check_saved_model(source):
+    """A ValueError naming ``source`` (which exists) unless it is a .keras/.h5 file or a SavedModel dir."""
+    if os.path.isdir(source) and not os.path.exists(os.path.join(source, "saved_model.pb")):
+        raise ValueError(f"{source} is a directory but not a SavedModel (no saved_model.pb).")
+    if not os.path.isdir(source) and not source.endswith(KERAS_SUFFIXES):
+        raise ValueError(f"{source}: unknown model format (expected .keras, .h5 or a SavedModel dir).")
 
 
 def has_dual_head(model):

@@ -162,7 +162,7 @@ BAD_INPUTS = [
     (["bconv-profile", "missing.keras"], "model file not found: missing.keras"),
     (["train", "."], ". is a folder: give a recipe file"),
     (["benchmark", "."], "no .tflite at . (a folder)"),
-    (["tradeoff", "RECIPE"], "r.yaml: neither a saved model"),
+    (["tradeoff", "RECIPE"], "r.yaml: unknown model format"),
     (["convert", "resnet20", "-o", "."], "argument -o/--output: . is a folder"),
     (["convert", "resnet20", "-o", "RECIPE/m.tflite"], "r.yaml is a file, not a folder"),
     (["report", "RECIPE", "--output", "RECIPE/out"], "argument --output: cannot write in"),

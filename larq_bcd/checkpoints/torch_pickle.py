@@ -105,7 +105,7 @@ def _read_zip(path):
     with zipfile.ZipFile(path) as archive:
         pickles = [n for n in archive.namelist() if n.endswith("data.pkl")]
         if len(pickles) != 1:
-            raise ValueError(f"{path}: a PyTorch zip checkpoint holds one data.pkl, found {len(pickles)}.")
+            raise ValueError(f"a PyTorch zip checkpoint holds one data.pkl, found {len(pickles)}")
         prefix = pickles[0][: -len("data.pkl")]
         cache = {}
 
@@ -125,7 +125,7 @@ def _read_legacy(path):
             return _Unpickler(handle, _no_storage).load()
 
         if plain() != _LEGACY_MAGIC:
-            raise ValueError(f"{path}: not a PyTorch checkpoint (no zip archive, no legacy magic number).")
+            raise ValueError("no zip archive, no legacy magic number")
         plain()  # protocol version
         plain()  # sys info
         types = {}
@@ -182,11 +182,9 @@ def read(path):
         return _read_legacy(path)
     except (UnsafeCheckpointError, FileNotFoundError):
         raise
-    except ValueError as error:
-        if str(error).startswith(f"{path}:"):  # ours, naming the file already
-            raise
-        junk = error  # the unpickler's parse of junk: b"garbage" is GET with index int("arbage")
+    # ValueError: ours, or the unpickler's parse of junk (b"garbage" is GET with index int("arbage"))
     except (
+        ValueError,
         pickle.UnpicklingError,
         EOFError,
         KeyError,
@@ -195,8 +193,7 @@ def read(path):
         struct.error,
         zipfile.BadZipFile,
     ) as error:
-        junk = error
-    raise ValueError(f"{path}: not a readable PyTorch checkpoint ({type(junk).__name__}: {junk}).")
+        raise ValueError(f"{path}: not a readable PyTorch checkpoint ({type(error).__name__}: {error}).") from None
 
 
 #: File names that ``weights=`` and the command line read as PyTorch checkpoints.

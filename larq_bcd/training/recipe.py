@@ -503,12 +503,13 @@ def _fit_step(
     return _summary(read_history(history_path), train.num_examples)
 
 
+#: Recipe keys a resumed run may change: they do not change what is trained.
+NOT_RECORDED = ("threads", "safe_mode")
+
+
 def _record(recipe):
-    """What ``recipe.json`` holds: the recipe without the settings that change how fast, not what."""
-    mine = json.loads(json.dumps(dataclasses.asdict(recipe)))
-    mine.pop("threads")  # a resumed run may use other threads
-    mine.pop("safe_mode")
-    return mine
+    """What ``recipe.json`` holds: the recipe without ``NOT_RECORDED``."""
+    return {k: v for k, v in json.loads(json.dumps(dataclasses.asdict(recipe))).items() if k not in NOT_RECORDED}
 
 
 def _check_same_recipe(recipe):
@@ -517,9 +518,7 @@ def _check_same_recipe(recipe):
     path = os.path.join(recipe.state, "recipe.json")
     mine = _record(recipe)
     if os.path.exists(path):
-        theirs = read_json(path, "a run's recipe.json")
-        theirs.pop("threads", None)
-        theirs.pop("safe_mode", None)
+        theirs = {k: v for k, v in read_json(path, "a run's recipe.json").items() if k not in NOT_RECORDED}
         # Keys added to recipes after that run started hold their defaults there.
         for field in dataclasses.fields(Recipe):
             if field.name not in theirs and field.name in mine:
@@ -536,6 +535,7 @@ def _check_same_recipe(recipe):
 
 
 def _claim_state(recipe):
+    """Make the state folder of a new run and write its ``recipe.json``."""
     os.makedirs(recipe.state, exist_ok=True)
     with atomic_output(os.path.join(recipe.state, "recipe.json"), "w") as handle:
         json.dump(_record(recipe), handle, indent=2)

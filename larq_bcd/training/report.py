@@ -256,6 +256,13 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
             f"Every run has trained at least **{budget} epochs**; the table compares them there (test",
             "top-1 on the 10,000 test images after that epoch), beside how far each got and the paper's",
         ]
+    steadier, at_budget_label, mean_label = [], "the budget", "mean"
+    if budget:
+        steadier = [
+            "Test top-1 can swing by points from one epoch to the next while the learning rate is high:",
+            f"the mean over epochs {first}-{budget} is steadier than the one epoch.",
+        ]
+        at_budget_label, mean_label = f"epoch {budget}", f"mean, epochs {first}-{budget}"
     under_way = [r for r in rows if len(r["curve"][1]) < r["planned_epochs"]]
     if under_way:
         title = "runs under way, compared at an equal budget"
@@ -274,20 +281,12 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
         "with a CIFAR-10 run). *Saved model* is the finished run's exported model evaluated by `train`",
         "(its `results.json`).",
         *caveat,
-        *(
-            [
-                "Test top-1 can swing by points from one epoch to the next while the learning rate is high:",
-                f"the mean over epochs {first}-{budget} is steadier than the one epoch.",
-            ]
-            if budget
-            else []
-        ),
+        *steadier,
         f"*Hours to go*: the epochs still to train at the median time of the run's last {PACE_EPOCHS} epochs",
         "(a machine shared with other jobs, or a faster one, changes it).",
         "",
-        f"| model | epochs reached / planned | top-1 at {f'epoch {budget}' if budget else 'the budget'} | "
-        f"{f'mean, epochs {first}-{budget}' if budget else 'mean'} | best so far | last | saved model | training hours | "
-        "hours to go | paper (full schedule) | command (trains or continues it) |",
+        f"| model | epochs reached / planned | top-1 at {at_budget_label} | {mean_label} | best so far | last | "
+        "saved model | training hours | hours to go | paper (full schedule) | command (trains or continues it) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:

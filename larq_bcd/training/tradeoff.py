@@ -60,7 +60,7 @@ def _keras_top1(model, dataset, split="test"):
 def point(source, dataset=None, num_classes=10):
     """One model's ``(entry, keras model)``: entry has ``name``, ``source``, ``top1``,
     ``epochs`` / ``planned_epochs`` (None for a saved model)."""
-    from larq_bcd.loading import KERAS_SUFFIXES, load_model
+    from larq_bcd.loading import check_saved_model, load_model
 
     if not os.path.exists(source):
         raise FileNotFoundError(f"{source}: no such saved model or run folder")
@@ -69,10 +69,7 @@ def point(source, dataset=None, num_classes=10):
         model = build_model(recipe, num_classes=num_classes)
         name = os.path.basename(os.path.normpath(source))
         return {"name": name, "source": source, "top1": top1, "epochs": epochs, "planned_epochs": planned}, model
-    if not os.path.isdir(source) and not source.endswith(KERAS_SUFFIXES):
-        raise ValueError(
-            f"{source}: neither a saved model ({', '.join(KERAS_SUFFIXES)}, a SavedModel) nor a run folder"
-        )
+    check_saved_model(source)
     if dataset is None:
         raise ValueError(f"{source} is a saved model: give --dataset to measure its top-1")
     model = load_model(source)
