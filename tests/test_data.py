@@ -27,9 +27,12 @@ def _folder(root, classes=("a", "b"), per_class=3, size=12):
 
 def test_image_folder_is_read_and_resized(tmp_path):
     _folder(tmp_path)
+    # what macOS, Jupyter and Finder leave behind is neither a class nor an image
+    os.makedirs(tmp_path / "train" / ".ipynb_checkpoints")
+    (tmp_path / "train" / "a" / "._0.jpg").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
     ds = load(str(tmp_path), "train", image_size=32, batch_size=6, training=False)
     x, y = next(iter(ds.data))
-    assert ds.class_names == ["a", "b"] and x.shape == (6, 32, 32, 3)
+    assert ds.class_names == ["a", "b"] and ds.num_examples == 6 and x.shape == (6, 32, 32, 3)
     assert sorted(y.numpy().argmax(-1)) == [0, 0, 0, 1, 1, 1]
 
 
@@ -99,6 +102,7 @@ def test_make_sample_rebuilds_the_sample_from_an_image_folder(tmp_path, monkeypa
             os.makedirs(root / split / name)
             for i in range(count):
                 Image.fromarray(np.full((32, 32, 3), 20 * label + i, np.uint8)).save(root / split / name / f"{i}.jpg")
+            (root / split / name / "._0.jpg").write_bytes(b"AppleDouble")  # sorts first: must not be taken
     output = str(tmp_path / "sample.npz")
     assert make_sample.build(str(root), 2, 1, output=output)[:2] == (output, 30)
     monkeypatch.setattr(sources, "SAMPLE_PATH", output)
@@ -109,7 +113,7 @@ def test_make_sample_rebuilds_the_sample_from_an_image_folder(tmp_path, monkeypa
     assert (np.round(x.numpy().mean((1, 2, 3)) / 20) == y.numpy().argmax(-1)).all()
     assert load("sample", "test", batch_size=10).num_examples == 10
 
-    with pytest.raises(ValueError, match="3 files, fewer than the 5 asked"):
+    with pytest.raises(ValueError, match="3 images, fewer than the 5 asked"):
         make_sample.build(str(root), 5, 1, output=str(tmp_path / "other.npz"))
     assert not (tmp_path / "other.npz").exists() and sorted(os.listdir(tmp_path)) == ["cifar", "sample.npz"]
     # the command names the folder in one line (exit 2) and leaves the package's sample alone

@@ -10,13 +10,13 @@ the defaults, the unpacked ``cifar10-jpeg.tar.gz`` gives the shipped file byte f
 import os
 
 from larq_bcd._utils import atomic_output
-from larq_bcd.data.sources import CIFAR10_CLASSES, SAMPLE_PATH
+from larq_bcd.data.sources import CIFAR10_CLASSES, SAMPLE_PATH, image_files
 
 import numpy as np
 
 
 def build(directory, train_per_class, test_per_class, output=SAMPLE_PATH):
-    """Write the first ``train_per_class`` / ``test_per_class`` files (by name) of each class to
+    """Write the first ``train_per_class`` / ``test_per_class`` images (by name; hidden files skipped) of each class to
     ``output``; returns ``(output, images, bytes of JPEG)``. A missing class folder or a class with
     fewer files than asked raises ``FileNotFoundError`` / ``ValueError`` before anything is written."""
     if not os.path.isdir(directory):
@@ -30,9 +30,9 @@ def build(directory, train_per_class, test_per_class, output=SAMPLE_PATH):
                     f"{directory}: not a CIFAR-10 image folder (no {split}/{name}/; it needs train/<class>/ and "
                     f"test/<class>/ for {', '.join(CIFAR10_CLASSES)})"
                 )
-            files = sorted(os.listdir(folder))[:count]
+            files = image_files(folder)[:count]
             if len(files) < count:
-                raise ValueError(f"{folder}: {len(files)} files, fewer than the {count} asked for per class")
+                raise ValueError(f"{folder}: {len(files)} images, fewer than the {count} asked for per class")
             for file in files:
                 with open(os.path.join(folder, file), "rb") as handle:
                     blobs.append(np.frombuffer(handle.read(), np.uint8))

@@ -31,17 +31,27 @@ def _mixed(items, labels):
     return [items[i] for i in order], np.asarray(labels, np.int32)[order]
 
 
+def class_folders(root):
+    """The sorted class sub-folders of ``root``; hidden ones (".ipynb_checkpoints") are not classes."""
+    return sorted(d for d in os.listdir(root) if not d.startswith(".") and os.path.isdir(os.path.join(root, d)))
+
+
+def image_files(folder):
+    """The sorted image file names of ``folder``; hidden files (macOS "._0001.jpg") are skipped."""
+    return sorted(f for f in os.listdir(folder) if not f.startswith(".") and f.lower().endswith(IMAGE_EXTENSIONS))
+
+
 def image_folder(directory, split):
     """``directory/<split>/<class>/<image>`` (or ``directory/<class>/<image>``): sorted classes."""
     root = os.path.join(directory, split) if split else directory
     if not os.path.isdir(root):
         raise FileNotFoundError(f"no image folder at {root}: expected {directory}/{split}/<class>/<image>.jpg")
-    classes = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
+    classes = class_folders(root)
     if not classes:
         raise ValueError(f"{root} has no class sub-folders (expected <class>/<image>.jpg).")
     paths, labels = [], []
     for label, name in enumerate(classes):
-        files = sorted(f for f in os.listdir(os.path.join(root, name)) if f.lower().endswith(IMAGE_EXTENSIONS))
+        files = image_files(os.path.join(root, name))
         if not files:
             raise ValueError(f"class folder {os.path.join(root, name)} has no .jpg/.png images.")
         paths += [os.path.join(root, name, f) for f in files]
@@ -92,13 +102,9 @@ def unreadable_images(directory, split, limit=1):
     """The first ``limit`` files of an image folder that do not decode as RGB images."""
     root = os.path.join(directory, split) if split else directory
     bad = []
-    for name in sorted(os.listdir(root)):
+    for name in class_folders(root):
         folder = os.path.join(root, name)
-        if not os.path.isdir(folder):
-            continue
-        for file in sorted(os.listdir(folder)):
-            if not file.lower().endswith(IMAGE_EXTENSIONS):
-                continue
+        for file in image_files(folder):
             path = os.path.join(folder, file)
             try:
                 tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
