@@ -184,6 +184,18 @@ class _StopAfterFirstEpoch(tf.keras.callbacks.Callback):
         raise _Interrupted()
 
 
+class _StopAfterEpoch(tf.keras.callbacks.Callback):
+    """Killed once epoch ``last`` (0-based) is backed up, before the run saves its weights."""
+
+    def __init__(self, last):
+        super().__init__()
+        self.last = last
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.last:
+            raise _Interrupted()
+
+
 def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
     """Stop after epoch 1 of 3, rerun: same weights as an uninterrupted run (ReCU's SGD
     recipe: optimizer state, schedule position, tau, data order and augmentation). Two
@@ -221,6 +233,21 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
     b = zoo.ResNet20(num_classes=10, classifier_activation=None)
     a.load_weights(tmp_path / "whole" / "train.weights.h5")
     b.load_weights(tmp_path / "cut" / "train.weights.h5")
+    for x, y in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
+    # Killed after the last epoch's backup, before the step's weights were saved: the rerun
+    # trains nothing and must finish with the backed-up weights (it saved the initial ones).
+    with pytest.raises(_Interrupted):
+        run(Recipe(output=str(tmp_path / "last"), **common), log=quiet, callbacks=[_StopAfterEpoch(2)])
+    lines = []
+    last = run(Recipe(output=str(tmp_path / "last"), **common), log=lines.append)
+    assert any(line.startswith("train: all 3 epochs trained; taking the weights of the last backup") for line in lines)
+    assert not any("epoch 3 of 3" in line or "resuming at" in line for line in lines)
+    assert (
+        last["top1"] == whole["top1"]
+        and last["steps"]["train"]["val_accuracy"] == whole["steps"]["train"]["val_accuracy"]
+    )
+    b.load_weights(tmp_path / "last" / "train.weights.h5")
     for x, y in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
     tf.keras.backend.set_floatx("float64")  # the runs left the dtype policy following floatx

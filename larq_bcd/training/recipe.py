@@ -393,6 +393,14 @@ def _resume_epoch(backup):
     return int(tf.train.load_variable(path, "ckpt_saved_epoch/.ATTRIBUTES/VARIABLE_VALUE")) + 1
 
 
+def _restore_backup(distiller, backup):
+    """Load the last ``BackupAndRestore`` checkpoint of ``backup`` into ``distiller`` (its
+    ``model`` entry: the student's weights and the optimizer's state)."""
+    path = tf.train.latest_checkpoint(os.path.join(backup, "chief"))
+    status = tf.train.Checkpoint(model=distiller).read(path)
+    status.expect_partial().assert_existing_objects_matched()
+
+
 class ScheduleDrift(RuntimeError):
     """The optimizer's step count left ``epochs x steps per epoch``: the learning-rate
     schedule (a function of that count) no longer matches the recipe."""
@@ -443,7 +451,9 @@ def _fit_step(
     history_path = os.path.join(recipe.state, f"history_{tag}.csv")
     backup = os.path.join(recipe.state, f"backup_{tag}")
     first_epoch = 0 if os.path.exists(done) else _resume_epoch(backup)
-    if first_epoch:
+    if first_epoch >= epochs:  # stopped after the last backup, before the weights were saved
+        log(f"{tag}: all {epochs} epochs trained; taking the weights of the last backup in {backup}")
+    elif first_epoch:
         log(f"{tag}: resuming at epoch {first_epoch + 1} of {epochs}")
     train = load_train(first_epoch)  # the data of one epoch (seeded by the epoch)
     sgd = recipe.optimizer == "sgd"
@@ -496,6 +506,8 @@ def _fit_step(
                 callbacks=callbacks,
                 verbose=1,
             )
+        if first_epoch >= epochs:  # no fit ran, so none restored the backup's weights
+            _restore_backup(distiller, backup)
         model.save_weights(done)
         shutil.rmtree(backup, ignore_errors=True)
     if os.path.abspath(recipe.state) != os.path.abspath(recipe.output):
