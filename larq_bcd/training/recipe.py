@@ -21,7 +21,7 @@ import shutil
 import time
 
 from larq_bcd import zoo
-from larq_bcd._utils import atomic_output, load_keras_model, read_json
+from larq_bcd._utils import atomic_output, atomic_path, load_keras_model, read_json
 from larq_bcd.data import batches, decoded, load
 from larq_bcd.data.sources import naming_bad_images
 from larq_bcd.training.distiller import Distiller
@@ -508,7 +508,8 @@ def _fit_step(
             )
         if first_epoch >= epochs:  # no fit ran, so none restored the backup's weights
             _restore_backup(distiller, backup)
-        model.save_weights(done)
+        with atomic_path(done) as partial:  # a kill mid-write leaves no half file to load
+            model.save_weights(partial)
         shutil.rmtree(backup, ignore_errors=True)
     if os.path.abspath(recipe.state) != os.path.abspath(recipe.output):
         shutil.copy(history_path, os.path.join(recipe.output, f"history_{tag}.csv"))
@@ -744,7 +745,8 @@ def train(recipe, command=None, log=print, callbacks=(), stop_after=None):
         "test_examples": data.test.num_examples,
     }
     path = os.path.join(recipe.output, "model.keras")
-    final.save(path)
+    with atomic_path(path) as partial:
+        final.save(partial)
     for folder in {recipe.output, recipe.state}:  # the state folder, for ``report --in-progress``
         with atomic_output(os.path.join(folder, "results.json"), "w") as handle:
             json.dump(results, handle, indent=2)
