@@ -200,8 +200,9 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
     """Stop after epoch 1 of 3, rerun: same weights as an uninterrupted run (ReCU's SGD
     recipe: optimizer state, schedule position, tau, data order and augmentation). Two
     epochs after the resume: a schedule that drifts after one (optimizer steps outside
-    the training batches) is caught by ``ScheduleCheck`` inside the run. A row cut short in
-    the CSV log by the stop is dropped, not merged with the next."""
+    the training batches) is caught by ``ScheduleCheck`` inside the run. The CSV log keeps
+    only the epochs the backup holds: a row cut short by the stop is dropped, not merged with
+    the next, and so is the row of an epoch logged but not backed up."""
     common = dict(
         model="resnet20",
         dataset="sample",
@@ -221,11 +222,14 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
         run(Recipe(output=str(tmp_path / "cut"), **common), log=quiet, callbacks=[_StopAfterFirstEpoch()])
     assert not (tmp_path / "cut" / "train.weights.h5").exists()
     with open(tmp_path / "cut" / "history_train.csv", "a") as log:
-        log.write("1,0.2")  # killed while logging epoch 2: the resumed run's row must not extend it
+        # epoch 2 logged but killed before its backup, then killed while logging it again:
+        # the resumed run trains epoch 2 again and logs it once, not extending the cut row
+        log.write("1,0.5,1.5,9.0,0.25,2.0\r\n1,0.2")
     lines = []
     resumed = run(Recipe(output=str(tmp_path / "cut"), **common), command="larq-bcd train r.yaml", log=lines.append)
     assert (tmp_path / "cut" / "command.txt").read_text() == "larq-bcd train r.yaml\n"
     assert "train: resuming at epoch 2 of 3" in lines and "train: epoch 3 of 3" in lines
+    assert "train: epoch 2 logged but not backed up: trained again" in lines
     assert "train: epoch 1 of 3" not in lines
     assert resumed["steps"]["train"]["epochs"] == 3 and len(resumed["steps"]["train"]["val_accuracy"]) == 3
     assert resumed["steps"]["train"]["val_accuracy"] == whole["steps"]["train"]["val_accuracy"]
@@ -660,6 +664,34 @@ def test_read_history_skips_the_row_a_run_is_writing(tmp_path):
         assert [row["epoch"] for row in read_history(str(log), columns=("val_accuracy",))] == ["0", "1"]
     log.write_text(whole + "2,0.7,0.45\r\n", newline="")
     assert read_history(str(log))[-1]["val_accuracy"] == "0.45"
+
+
+@pytest.mark.parametrize(
+    "text,first_epoch,kept,dropped",
+    [
+        ("", 0, "", []),
+        ("epo", 0, "", []),  # killed while writing the header: the logger writes it again
+        ("epoch,loss\r\n0,1.0\r\n1,0.9\r\n", 2, "epoch,loss\r\n0,1.0\r\n1,0.9\r\n", []),
+        ("epoch,loss\r\n0,1.0\r\n1,0.9\r\n1,0.", 2, "epoch,loss\r\n0,1.0\r\n1,0.9\r\n", []),
+        ("epoch,loss\r\n0,1.0\r\n1,0.9\r\n2,0.8\r\n", 1, "epoch,loss\r\n0,1.0\r\n", [1, 2]),
+        ("epoch,loss\r\n0,1.0\r\n", 0, "epoch,loss\r\n", [0]),
+    ],
+)
+def test_a_resumed_log_keeps_only_the_backed_up_epochs(tmp_path, text, first_epoch, kept, dropped):
+    from larq_bcd.training.recipe import _trim_log
+
+    path = tmp_path / "history_train.csv"
+    path.write_bytes(text.encode())
+    assert _trim_log(str(path), first_epoch) == dropped
+    assert path.read_bytes() == kept.encode()
+    assert _trim_log(str(tmp_path / "none.csv"), 3) == []
+    path.write_bytes(b"epoch,loss\r\n0,1.0\r\nx,0.9\r\n")
+    with pytest.raises(ValueError, match="history_train.csv: line 3 is not a row of a training log"):
+        _trim_log(str(path), 1)
+    path.write_bytes(b"loss,epoch\r\n1.0,0\r\n")
+    with pytest.raises(ValueError, match="history_train.csv: not the CSV log of a training run"):
+        _trim_log(str(path), 1)
+    assert path.read_bytes() == b"loss,epoch\r\n1.0,0\r\n"  # refused, not emptied
 
 
 def test_report_names_the_file_and_line_of_a_broken_log_or_recipe(tmp_path, capsys):

@@ -351,15 +351,39 @@ def read_history(path, columns=()):
     return [rows[epoch] for epoch in sorted(rows)]
 
 
-def _drop_cut_row(path):
-    """Cut a CSV log back to its last whole line: a process killed while the logger wrote a
-    row leaves part of it, which the resumed run's first row would otherwise extend."""
+def _trim_log(path, first_epoch):
+    """Cut a CSV log back to the epochs the backup holds (whole rows of epochs before
+    ``first_epoch``); returns the epochs of the rows it dropped. A process killed while the
+    logger wrote a row leaves part of it, which the resumed run's first row would extend; one
+    killed after logging an epoch but before backing it up leaves the row of an epoch that is
+    trained again, which would be logged twice."""
     if not os.path.exists(path):
-        return
-    with open(path, "rb+") as handle:
-        text = handle.read()
-        if text and not text.endswith(b"\n"):
-            handle.truncate(text.rfind(b"\n") + 1)
+        return []
+    with open(path, "rb") as handle:
+        lines = handle.read().splitlines(keepends=True)
+
+    def epoch(number):
+        try:
+            return int(lines[number].split(b",", 1)[0])
+        except ValueError:
+            raise ValueError(f"{path}: line {number + 1} is not a row of a training log") from None
+
+    keep, dropped = [], []
+    for number, line in enumerate(lines):
+        whole = line.endswith(b"\n")
+        if number == 0:  # the header; the logger writes it again if it was cut
+            if not whole:
+                break
+            if not line.startswith(b"epoch,"):
+                raise ValueError(f"{path}: not the CSV log of a training run (its header: {line.strip()[:80]!r})")
+        elif not whole or epoch(number) >= first_epoch:
+            dropped += [epoch(n) for n in range(number, len(lines)) if lines[n].endswith(b"\n")]
+            break
+        keep.append(line)
+    if len(keep) < len(lines):
+        with open(path, "rb+") as handle:
+            handle.truncate(sum(len(line) for line in keep))
+    return dropped
 
 
 def _summary(history, num_examples):
@@ -483,7 +507,10 @@ def _fit_step(
         callbacks = [EpochSeconds(), ScheduleCheck(tag, steps_per_epoch)]
         if recu_quantizers(model):
             callbacks.append(ReCUTauSchedule(model, epochs, *recipe.recu_tau))
-        _drop_cut_row(history_path)
+        dropped = _trim_log(history_path, first_epoch)
+        if dropped:
+            named = ", ".join(str(epoch + 1) for epoch in dropped)
+            log(f"{tag}: epoch{'s' * (len(dropped) > 1)} {named} logged but not backed up: trained again")
         callbacks += [
             tf.keras.callbacks.CSVLogger(history_path, append=True),
             # Kept between the one-epoch fits below; removed once the step is done.
