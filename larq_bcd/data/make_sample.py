@@ -16,9 +16,10 @@ import numpy as np
 
 
 def build(directory, train_per_class, test_per_class, output=SAMPLE_PATH):
-    """Write the first ``train_per_class`` / ``test_per_class`` images (by name; hidden files skipped) of each class to
-    ``output``; returns ``(output, images, bytes of JPEG)``. A missing class folder or a class with
-    fewer files than asked raises ``FileNotFoundError`` / ``ValueError`` before anything is written."""
+    """Write the first ``train_per_class`` / ``test_per_class`` images (by name, hidden files
+    skipped) of each class to ``output``; returns ``(output, images, bytes of JPEG)``. A missing
+    class folder or a class with fewer images than asked raises ``FileNotFoundError`` /
+    ``ValueError`` before anything is written."""
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"no such folder: {directory}")
     blobs, labels, splits = [], [], []
