@@ -142,11 +142,15 @@ def cmd_evaluate(args):
 
 def cmd_train(args):
     from larq_bcd.training.recipe import Recipe, StoppedEarly, run
+    from larq_bcd.training.run_lock import lock_name, run_lock
 
     recipe = Recipe.from_file(args.recipe, args.overrides)
     if args.strategy:
         recipe.strategy = args.strategy
     if args.overwrite:  # start over: the folders of the earlier run are removed first
+        if os.path.isdir(recipe.state):  # not from under a `train` that is running it
+            with run_lock(recipe.state, lock_name(recipe.strategy)):
+                pass
         for folder in {recipe.output, recipe.state}:
             shutil.rmtree(folder, ignore_errors=True)
     try:

@@ -809,3 +809,76 @@ def test_dtype_policy_sets_and_gives_back_the_global_policy():
         assert tf.keras.mixed_precision.global_policy().name == "float64"
     finally:
         tf.keras.backend.set_floatx("float32")
+
+
+def test_one_train_per_run_folder_at_a_time(tmp_path, capsys):
+    """A second ``train`` of a run that is training stops at once with one line naming the
+    folder and the process; ``--overwrite`` does not delete the folder from under it; the
+    lock goes when its holder ends, and each worker of a multi-worker run has its own."""
+    from larq_bcd import cli
+    from larq_bcd.training.run_lock import RunLocked, lock_name, run_lock
+
+    state = tmp_path / "state"
+    state.mkdir()
+    with run_lock(str(state)):
+        assert (state / "train.lock").read_text() == f"{os.getpid()}\n"
+        with pytest.raises(
+            RunLocked, match=f"{state}: another `larq-bcd train` is training this run \\(process {os.getpid()}\\)"
+        ):
+            with run_lock(str(state)):
+                pass
+    assert not (state / "train.lock").exists()
+    with run_lock(str(state)):  # free again
+        pass
+
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        f"model: resnet20\ndataset: sample\noutput: {tmp_path / 'run'}\nbatch_size: 32\nepochs: 1\n"
+        f"train_limit: 32\ntest_limit: 32\nstate_dir: {state}\n"
+    )
+    parsed = Recipe.from_file(str(recipe), [])
+    (state / "recipe.json").write_text(json.dumps(dataclasses.asdict(parsed)))  # a run under way
+    lines = []
+    with run_lock(str(state)):
+        with pytest.raises(RunLocked):
+            run(parsed, log=lines.append)
+        assert lines == []  # stopped before reading the data
+        assert cli.main(["train", str(recipe)]) == 2
+        assert "another `larq-bcd train` is training this run" in capsys.readouterr().err
+        assert cli.main(["train", str(recipe), "--overwrite"]) == 2
+        assert (state / "recipe.json").exists()
+    assert cli.main(["train", str(recipe)]) == 0  # the holder has gone: the run goes on
+    assert not (state / "train.lock").exists()
+
+    tf_config = json.dumps({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 1}})
+    assert lock_name("multiworker", tf_config) == "train-worker1.lock"
+    assert lock_name("default", tf_config) == lock_name() == "train.lock"
+
+
+def test_a_killed_train_leaves_no_stale_lock(tmp_path):
+    """The lock is the kernel's (``flock``): SIGKILL its holder and the run folder is free."""
+    import signal
+    import subprocess
+    import sys
+
+    from larq_bcd.training import run_lock as module
+
+    holder = (
+        "import importlib.util, sys, time\n"
+        f"spec = importlib.util.spec_from_file_location('run_lock', {module.__file__!r})\n"
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+        f"with m.run_lock({str(tmp_path)!r}):\n"
+        "    print('held', flush=True); time.sleep(600)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "held"
+        with pytest.raises(module.RunLocked, match=f"process {process.pid}"):
+            with module.run_lock(str(tmp_path)):
+                pass
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert (tmp_path / "train.lock").exists()  # left behind by the kill, but not held
+    with module.run_lock(str(tmp_path)):
+        assert (tmp_path / "train.lock").read_text() == f"{os.getpid()}\n"

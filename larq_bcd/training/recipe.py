@@ -14,6 +14,7 @@ completed epoch: rerun the same command. A rerun with a different recipe is refu
 import contextlib
 import csv
 import dataclasses
+import functools
 import io
 import json
 import os
@@ -27,6 +28,7 @@ from larq_bcd.data.sources import naming_bad_images
 from larq_bcd.training.distiller import Distiller
 from larq_bcd.training.precision import bfloat16_binary_convs
 from larq_bcd.training.recu import ReCUTauSchedule, recu_quantizers
+from larq_bcd.training.run_lock import lock_name, run_lock
 from larq_bcd.training.schedules import WarmupDecay
 from larq_bcd.training.strategy import get_strategy
 
@@ -729,6 +731,9 @@ def train(recipe, command=None, log=print, callbacks=(), stop_after=None):
     ``stop_after`` (minutes) is a time budget: no epoch starts once it has passed since the
     call, and ``StoppedEarly`` is raised instead, the state kept for a rerun to continue
     (a long run spread over sittings stops on an epoch boundary, not mid-epoch).
+
+    One ``train`` per state folder at a time (``run_lock``): a second one raises
+    ``RunLocked`` (when it resumes a run: before it reads any data).
     """
     if stop_after is not None and not stop_after >= 0:
         raise ValueError(f"stop_after must be a number of minutes >= 0, got {stop_after!r}")
@@ -738,47 +743,54 @@ def train(recipe, command=None, log=print, callbacks=(), stop_after=None):
         tf.config.threading.set_inter_op_parallelism_threads(recipe.threads)
     tf.keras.utils.set_random_seed(recipe.seed)
     resuming = _check_same_recipe(recipe)  # before minutes of listing an ImageNet folder
-    # The data and the teacher before the state folder: a run that cannot start leaves none
-    # behind (whose recipe.json would refuse the corrected rerun as "a different recipe").
-    strategy = get_strategy(recipe.strategy)
-    data = load_data(recipe)
-    log(f"{recipe.model}: {data.num_examples} train / {data.test.num_examples} test images, {data.num_classes} classes")
-    teacher = None
-    if recipe.teacher:
-        if not os.path.exists(recipe.teacher):
-            raise FileNotFoundError(f"teacher model not found: {recipe.teacher}")
-        try:
-            teacher = load_keras_model(recipe.teacher, unsafe=not recipe.safe_mode)
-        except Exception as error:  # noqa: BLE001 - any loader failure is the file's problem
-            raise ValueError(f"teacher {recipe.teacher}: not a model Keras can load ({error})") from None
-    if resuming:
-        log(f"{recipe.model}: resuming the run in {recipe.state}")
-    else:
-        _claim_state(recipe)
-    if command:  # how to continue the run; ``report --in-progress`` shows it
-        with atomic_output(os.path.join(recipe.state, "command.txt"), "w") as handle:
-            handle.write(command + "\n")
-    # BCDNet's DeiT-style two classifiers (the record's ``dual_head``) when a teacher is given
-    dual_head = zoo.config(recipe.model).dual_head and teacher is not None
-    with dtype_policy("mixed_bfloat16" if recipe.mixed_precision is True else None):
-        steps = build(recipe, data.num_classes, dual_head, strategy)
-        model, step_results = fit(recipe, steps, data, teacher, strategy, log, callbacks, deadline)
-    final, top1 = export(recipe, model, data, dual_head)
-    results = {
-        "recipe": dataclasses.asdict(recipe),
-        "command": command,
-        "steps": step_results,
-        "top1": round(top1, 4),
-        "test_examples": data.test.num_examples,
-    }
-    path = os.path.join(recipe.output, "model.keras")
-    with atomic_path(path) as partial:
-        final.save(partial)
-    for folder in {recipe.output, recipe.state}:  # the state folder, for ``report --in-progress``
-        with atomic_output(os.path.join(folder, "results.json"), "w") as handle:
-            json.dump(results, handle, indent=2)
-    log(f"{recipe.model}: top-1 {top1:.4f} on {data.test.num_examples} test images; saved {path}")
-    return final, results
+    with contextlib.ExitStack() as held:
+        lock = functools.partial(run_lock, recipe.state, lock_name(recipe.strategy))
+        if resuming:  # a second `train` of a run stops here, before minutes of reading data
+            held.enter_context(lock())
+        # The data and the teacher before the state folder: a run that cannot start leaves none
+        # behind (whose recipe.json would refuse the corrected rerun as "a different recipe").
+        strategy = get_strategy(recipe.strategy)
+        data = load_data(recipe)
+        log(
+            f"{recipe.model}: {data.num_examples} train / {data.test.num_examples} test images, {data.num_classes} classes"
+        )
+        teacher = None
+        if recipe.teacher:
+            if not os.path.exists(recipe.teacher):
+                raise FileNotFoundError(f"teacher model not found: {recipe.teacher}")
+            try:
+                teacher = load_keras_model(recipe.teacher, unsafe=not recipe.safe_mode)
+            except Exception as error:  # noqa: BLE001 - any loader failure is the file's problem
+                raise ValueError(f"teacher {recipe.teacher}: not a model Keras can load ({error})") from None
+        if resuming:
+            log(f"{recipe.model}: resuming the run in {recipe.state}")
+        else:
+            _claim_state(recipe)
+            held.enter_context(lock())
+        if command:  # how to continue the run; ``report --in-progress`` shows it
+            with atomic_output(os.path.join(recipe.state, "command.txt"), "w") as handle:
+                handle.write(command + "\n")
+        # BCDNet's DeiT-style two classifiers (the record's ``dual_head``) when a teacher is given
+        dual_head = zoo.config(recipe.model).dual_head and teacher is not None
+        with dtype_policy("mixed_bfloat16" if recipe.mixed_precision is True else None):
+            steps = build(recipe, data.num_classes, dual_head, strategy)
+            model, step_results = fit(recipe, steps, data, teacher, strategy, log, callbacks, deadline)
+        final, top1 = export(recipe, model, data, dual_head)
+        results = {
+            "recipe": dataclasses.asdict(recipe),
+            "command": command,
+            "steps": step_results,
+            "top1": round(top1, 4),
+            "test_examples": data.test.num_examples,
+        }
+        path = os.path.join(recipe.output, "model.keras")
+        with atomic_path(path) as partial:
+            final.save(partial)
+        for folder in {recipe.output, recipe.state}:  # the state folder, for ``report --in-progress``
+            with atomic_output(os.path.join(folder, "results.json"), "w") as handle:
+                json.dump(results, handle, indent=2)
+        log(f"{recipe.model}: top-1 {top1:.4f} on {data.test.num_examples} test images; saved {path}")
+        return final, results
 
 
 def run(recipe, command=None, log=print, callbacks=(), stop_after=None):
