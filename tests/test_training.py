@@ -3,6 +3,7 @@ import glob
 import json
 import math
 import os
+import re
 import time
 
 from larq_bcd import zoo
@@ -822,9 +823,8 @@ def test_one_train_per_run_folder_at_a_time(tmp_path, capsys):
     state.mkdir()
     with run_lock(str(state)):
         assert (state / "train.lock").read_text() == f"{os.getpid()}\n"
-        with pytest.raises(
-            RunLocked, match=f"{state}: another `larq-bcd train` is training this run \\(process {os.getpid()}\\)"
-        ):
+        message = f"{state}: another `larq-bcd train` is training this run (process {os.getpid()})"
+        with pytest.raises(RunLocked, match=re.escape(message)):
             with run_lock(str(state)):
                 pass
     assert not (state / "train.lock").exists()
@@ -853,6 +853,8 @@ def test_one_train_per_run_folder_at_a_time(tmp_path, capsys):
     tf_config = json.dumps({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 1}})
     assert lock_name("multiworker", tf_config) == "train-worker1.lock"
     assert lock_name("default", tf_config) == lock_name() == "train.lock"
+    with pytest.raises(ValueError, match="TF_CONFIG is not a JSON object"):
+        lock_name("multiworker", "worker1")
 
 
 def test_a_killed_train_leaves_no_stale_lock(tmp_path):

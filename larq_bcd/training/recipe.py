@@ -14,7 +14,6 @@ completed epoch: rerun the same command. A rerun with a different recipe is refu
 import contextlib
 import csv
 import dataclasses
-import functools
 import io
 import json
 import os
@@ -744,9 +743,9 @@ def train(recipe, command=None, log=print, callbacks=(), stop_after=None):
     tf.keras.utils.set_random_seed(recipe.seed)
     resuming = _check_same_recipe(recipe)  # before minutes of listing an ImageNet folder
     with contextlib.ExitStack() as held:
-        lock = functools.partial(run_lock, recipe.state, lock_name(recipe.strategy))
+        lock = lock_name(recipe.strategy)
         if resuming:  # a second `train` of a run stops here, before minutes of reading data
-            held.enter_context(lock())
+            held.enter_context(run_lock(recipe.state, lock))
         # The data and the teacher before the state folder: a run that cannot start leaves none
         # behind (whose recipe.json would refuse the corrected rerun as "a different recipe").
         strategy = get_strategy(recipe.strategy)
@@ -766,7 +765,7 @@ def train(recipe, command=None, log=print, callbacks=(), stop_after=None):
             log(f"{recipe.model}: resuming the run in {recipe.state}")
         else:
             _claim_state(recipe)
-            held.enter_context(lock())
+            held.enter_context(run_lock(recipe.state, lock))
         if command:  # how to continue the run; ``report --in-progress`` shows it
             with atomic_output(os.path.join(recipe.state, "command.txt"), "w") as handle:
                 handle.write(command + "\n")

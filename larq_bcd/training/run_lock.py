@@ -27,8 +27,11 @@ def lock_name(strategy=None, tf_config=None):
     """``train.lock``, or ``train-worker<N>.lock`` for worker N of a multi-worker run."""
     if strategy != "multiworker":
         return "train.lock"
-    config = json.loads(tf_config if tf_config is not None else os.environ.get("TF_CONFIG", "{}") or "{}")
-    task = config.get("task", {})
+    text = tf_config if tf_config is not None else os.environ.get("TF_CONFIG") or "{}"
+    try:
+        task = json.loads(text).get("task", {})
+    except (ValueError, AttributeError):
+        raise ValueError(f"TF_CONFIG is not a JSON object with a 'task': {text!r}") from None
     return f"train-{task.get('type', 'worker')}{task.get('index', 0)}.lock"
 
 
@@ -45,11 +48,12 @@ def run_lock(folder, name="train.lock"):
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.EACCES):
+                handle.close()
+                raise
             handle.seek(0)
             holder = handle.read().strip() or "unknown"
             handle.close()
-            if error.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
             raise RunLocked(
                 f"{folder}: another `larq-bcd train` is training this run (process {holder}); "
                 f"wait for it or stop it, then rerun to continue (lock: {path})"
