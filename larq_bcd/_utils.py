@@ -111,7 +111,7 @@ def positive_int_arg(text):
     return value
 
 
-def _writable_folder(folder):
+def unwritable_reason(folder):
     """Why files cannot be made in ``folder`` (created if missing), or ``None``; nothing is created."""
     folder = os.path.abspath(folder)
     existing = folder
@@ -128,7 +128,7 @@ def output_file_arg(text):
     """argparse ``type``: a file path the command can write, checked before any work."""
     if os.path.isdir(text):
         raise argparse.ArgumentTypeError(f"{text} is a folder: give a file name")
-    problem = _writable_folder(os.path.dirname(os.path.abspath(text)))
+    problem = unwritable_reason(os.path.dirname(os.path.abspath(text)))
     if problem:
         raise argparse.ArgumentTypeError(f"cannot write {text}: {problem}")
     return text
@@ -136,7 +136,7 @@ def output_file_arg(text):
 
 def output_folder_arg(text):
     """argparse ``type``: a folder the command can write its files in (made if missing)."""
-    problem = _writable_folder(text)
+    problem = unwritable_reason(text)
     if problem:
         raise argparse.ArgumentTypeError(f"cannot write in {text}: {problem}")
     return text

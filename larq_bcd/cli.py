@@ -33,7 +33,7 @@ class CommandError(Exception):
 
 #: The errors a command reports as one line (the library raises them with a message that
 #: names the file, flag or key); anything else is a bug and keeps its traceback.
-USER_ERRORS = (CommandError, FileNotFoundError, ValueError, RuntimeError)
+USER_ERRORS = (CommandError, FileNotFoundError, PermissionError, ValueError, RuntimeError)
 
 
 def _command(prog, argv):

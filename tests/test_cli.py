@@ -155,6 +155,8 @@ BAD_INPUTS = [
     (["train", "RECIPE", "optimizer=lbfgs"], "`optimizer`"),
     (["train", "RECIPE", "recu_tau=[0.9, 0.5]"], "`recu_tau`"),
     (["train", "RECIPE", "model=quicknet"], "`model`"),
+    (["train", "RECIPE", "output=RECIPE/run"], "`output`: cannot write in"),
+    (["train", "RECIPE", "state_dir=RECIPE/state"], "`state_dir`: cannot write in"),
     (["train", "MALFORMED"], "not valid YAML"),
     (["tradeoff", "missing.keras"], "missing.keras: no such saved model or run folder"),
     (["tradeoff", "zoo", "--runs", "0"], "--runs"),

@@ -884,3 +884,25 @@ def test_a_killed_train_leaves_no_stale_lock(tmp_path):
     assert (tmp_path / "train.lock").exists()  # left behind by the kill, but not held
     with module.run_lock(str(tmp_path)):
         assert (tmp_path / "train.lock").read_text() == f"{os.getpid()}\n"
+
+
+def test_a_read_only_run_folder_is_named_before_any_work(tmp_path, monkeypatch, capsys):
+    """A state folder ``train`` cannot write in stops it at once with one line naming the
+    key and the folder (it was a PermissionError traceback, and a new run's only after the
+    data was read). ``os.access`` is denied for it: the tests may run as root."""
+    from larq_bcd import cli
+
+    state = tmp_path / "state"
+    state.mkdir()
+    access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: access(path, mode) and os.fspath(path) != str(state))
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"model: resnet20\ndataset: sample\noutput: {tmp_path / 'run'}\nepochs: 1\nstate_dir: {state}\n")
+    lines = []
+    with pytest.raises(
+        ValueError, match=re.escape(f"recipe key `state_dir`: cannot write in {state}: {state} is not writable")
+    ):
+        run(Recipe.from_file(str(recipe), []), log=lines.append)
+    assert lines == [] and os.listdir(state) == [] and not (tmp_path / "run").exists()
+    assert cli.main(["train", str(recipe)]) == 2
+    assert "`state_dir`: cannot write in" in capsys.readouterr().err

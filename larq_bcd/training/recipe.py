@@ -21,7 +21,7 @@ import shutil
 import time
 
 from larq_bcd import zoo
-from larq_bcd._utils import atomic_output, atomic_path, load_keras_model, read_json
+from larq_bcd._utils import atomic_output, atomic_path, load_keras_model, read_json, unwritable_reason
 from larq_bcd.data import batches, decoded, load
 from larq_bcd.data.sources import naming_bad_images
 from larq_bcd.training.distiller import Distiller
@@ -737,6 +737,10 @@ def train(recipe, command=None, log=print, callbacks=(), stop_after=None):
     if stop_after is not None and not stop_after >= 0:
         raise ValueError(f"stop_after must be a number of minutes >= 0, got {stop_after!r}")
     deadline = None if stop_after is None else time.monotonic() + 60.0 * stop_after
+    for key, folder in {"output": recipe.output, "state_dir": recipe.state}.items():
+        problem = unwritable_reason(folder)  # found now, not when the trained model is saved
+        if problem:
+            raise ValueError(f"recipe key `{key}`: cannot write in {folder}: {problem}")
     if recipe.threads:
         tf.config.threading.set_intra_op_parallelism_threads(recipe.threads)
         tf.config.threading.set_inter_op_parallelism_threads(recipe.threads)
