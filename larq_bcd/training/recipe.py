@@ -738,7 +738,7 @@ def train(recipe, command=None, log=print, callbacks=(), stop_after=None):
         raise ValueError(f"stop_after must be a number of minutes >= 0, got {stop_after!r}")
     deadline = None if stop_after is None else time.monotonic() + 60.0 * stop_after
     for key, folder in {"output": recipe.output, "state_dir": recipe.state}.items():
-        problem = unwritable_reason(folder)  # found now, not when the trained model is saved
+        problem = unwritable_reason(folder)  # before the data is read, not when fit makes it
         if problem:
             raise ValueError(f"recipe key `{key}`: cannot write in {folder}: {problem}")
     if recipe.threads:
