@@ -5,6 +5,7 @@ import contextlib
 import json
 import numbers
 import os
+import platform
 import tempfile
 
 import larq as lq
@@ -219,11 +220,54 @@ def read_json(path, what, keys=()):
     return data
 
 
-def write_report(output, stem, payload, markdown, plot=None):
+#: The CPU features that decide which kernels TensorFlow (oneDNN) and LCE run.
+CPU_FEATURES = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "asimd", "asimddp")
+
+
+def host_machine():
+    """What a timing on this host depends on: ``{"cpu", "cores", "features", "tensorflow"}``.
+
+    ``cpu`` is the model name in /proc/cpuinfo (else ``platform.processor()``), ``cores`` the
+    cores this process may run on, ``features`` those of ``CPU_FEATURES`` the CPU has.
+    """
+    cpu, flags = "", set()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                key, _, value = (part.strip() for part in line.partition(":"))
+                if key in ("model name", "Model") and not cpu:
+                    cpu = value
+                elif key in ("flags", "Features"):
+                    flags.update(value.split())
+    except OSError:  # not Linux
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "cpu": cpu or platform.processor() or platform.machine() or "unknown CPU",
+        "cores": cores,
+        "features": [feature for feature in CPU_FEATURES if feature in flags],
+        "tensorflow": tf.__version__,
+    }
+
+
+def describe_machine(info):
+    """One line for a report: ``Measured on AMD EPYC, 2 cores (avx2, avx512f); TensorFlow 2.16.2.``"""
+    features = f" ({', '.join(info['features'])})" if info["features"] else ""
+    return f"Measured on {info['cpu']}, {info['cores']} cores{features}; TensorFlow {info['tensorflow']}."
+
+
+def write_report(output, stem, payload, markdown, plot=None, machine=None):
     """The report files of a measurement, each written atomically into ``output``:
     ``stem``.json (``payload``), ``stem``.md (``markdown``) and, when ``plot`` (a function of
-    a file name) is given, ``stem``.png. Returns their paths."""
+    a file name) is given, ``stem``.png. Returns their paths.
+
+    ``machine`` (a ``host_machine()`` dict, for timings made on this host) is stored in the JSON and
+    described on the last line of the markdown: timings differ from CPU to CPU.
+    """
     paths = [os.path.join(output, f"{stem}.{ext}") for ext in ("json", "md", "png")[: 3 if plot else 2]]
+    if machine is not None:
+        payload = {**payload, "machine": machine}
+        markdown = f"{markdown.rstrip()}\n\n{describe_machine(machine)}\n"
     with atomic_output(paths[0], "w") as handle:
         json.dump(payload, handle, indent=2)
     with atomic_output(paths[1], "w") as handle:

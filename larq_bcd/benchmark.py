@@ -112,14 +112,17 @@ def plot(results, path, title=""):
     plt.close(fig)
 
 
-def write(results, output, stem="benchmark", title="", command=""):
-    """``stem``.json, ``stem``.md and ``stem``.png in ``output``; returns their paths."""
+def write(results, output, stem="benchmark", title="", command="", machine=None):
+    """``stem``.json, ``stem``.md and ``stem``.png in ``output``; returns their paths.
+    ``machine``: ``_utils.host_machine()`` when the times were taken on this host (not for
+    a device's, ``convert/``)."""
     return write_report(
         output,
         stem,
         {"command": command, "results": results},
         markdown(results, title, command),
         lambda path: plot(results, path, title),
+        machine=machine,
     )
 
 

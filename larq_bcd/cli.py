@@ -15,6 +15,7 @@ import sys
 from larq_bcd._utils import (
     atomic_output,
     atomic_path,
+    host_machine,
     nonnegative_float_arg,
     output_file_arg,
     output_folder_arg,
@@ -164,7 +165,9 @@ def cmd_benchmark(args):
     from larq_bcd import benchmark
 
     results = benchmark.measure(args.models, threads=args.threads, runs=args.runs)
-    paths = benchmark.write(results, args.output, args.stem, "LCE interpreter latency", args.invocation)
+    paths = benchmark.write(
+        results, args.output, args.stem, "LCE interpreter latency", args.invocation, machine=host_machine()
+    )
     print(benchmark.markdown(results))
     print("wrote " + ", ".join(paths))
 
@@ -181,7 +184,9 @@ def cmd_bench(args):
         cache=os.path.join(args.output, "tflite") if args.reuse else None,
     )
     title = f"LCE interpreter, {args.image_size}x{args.image_size}, x86 portable kernels"
-    written = benchmark.write(results, args.output, f"latency_{args.image_size}", title, args.invocation)
+    written = benchmark.write(
+        results, args.output, f"latency_{args.image_size}", title, args.invocation, machine=host_machine()
+    )
     print(benchmark.markdown(results))
     print("wrote " + ", ".join(written))
 

@@ -2,6 +2,7 @@ import json
 import os
 
 from larq_bcd import bconv_profile, bconv_shapes, benchmark, convert, device, layers
+from larq_bcd._utils import CPU_FEATURES, describe_machine, host_machine, write_report
 
 import pytest
 import tensorflow as tf
@@ -65,6 +66,19 @@ def test_host_benchmark_interleaves_and_writes_json_md_png(tmp_path):
     assert json.load(open(paths[0]))["results"][1]["name"] == "b"
     assert "| b |" in open(paths[1]).read()
     assert open(paths[2], "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert "machine" not in json.load(open(paths[0])) and "Measured on" not in open(paths[1]).read()
+
+
+def test_host_timings_name_the_machine_they_ran_on(tmp_path):
+    info = host_machine()
+    assert info["cores"] >= 1 and info["cpu"] and info["tensorflow"] == tf.__version__
+    assert set(info["features"]) <= set(CPU_FEATURES)
+    paths = write_report(str(tmp_path), "timing", {"command": "test"}, "| a | 1.0 |\n", machine=info)
+    assert json.load(open(paths[0])) == {"command": "test", "machine": info}
+    last = open(paths[1]).read().splitlines()[-1]
+    assert last == describe_machine(info) and last.startswith(f"Measured on {info['cpu']}, {info['cores']} cores")
+    fake = {"cpu": "Cortex-A72", "cores": 4, "features": ["asimd"], "tensorflow": "2.16.2"}
+    assert describe_machine(fake) == "Measured on Cortex-A72, 4 cores (asimd); TensorFlow 2.16.2."
 
 
 def test_benchmark_names_a_missing_file(tmp_path):

@@ -378,6 +378,8 @@ def test_training_throughput_side_by_side_writes_json_md_png(tmp_path):
     assert "| reactnet_resnet18:float@bf16 |" in open(paths[1]).read()
     assert throughput.write(results, str(tmp_path), name="modes")[0].endswith("modes.json")
     assert "bound: 1 / convolution share" in open(paths[1]).read()
+    assert json.load(open(paths[0]))["machine"]["cores"] >= 1  # timings say which CPU they ran on
+    assert open(paths[1]).read().splitlines()[-1].startswith("Measured on ")
     with pytest.raises(ValueError, match="unknown model 'resnet9000'"):
         throughput.parse_model("resnet9000")
     with pytest.raises(ValueError, match="quantization must be one of"):

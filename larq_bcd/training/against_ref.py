@@ -21,7 +21,7 @@ import sys
 import tempfile
 
 import larq_bcd
-from larq_bcd._utils import write_report
+from larq_bcd._utils import host_machine, write_report
 
 import numpy as np
 
@@ -153,5 +153,9 @@ def measure(ref, models, output, *, repeats=2, options=None, command="", name=No
     summary = summarize(ref, runs_ref, runs_head)
     summary["commit"] = commit
     return write_report(
-        output, name or "train_throughput_against_ref", {"command": command, **summary}, markdown(summary, command)
+        output,
+        name or "train_throughput_against_ref",
+        {"command": command, **summary},
+        markdown(summary, command),
+        machine=host_machine(),
     )

@@ -22,7 +22,7 @@ import math
 import os
 
 from larq_bcd import benchmark, convert
-from larq_bcd._utils import atomic_output, read_json, write_report
+from larq_bcd._utils import atomic_output, host_machine, read_json, write_report
 from larq_bcd.training import report
 from larq_bcd.training.recipe import Recipe, build_model
 
@@ -252,7 +252,12 @@ def plot(entries, path, fontsize=8):
 def write(entries, output, name, command=""):
     """``<name>``.json, .md and .png in ``output``; returns their paths."""
     return write_report(
-        output, name, {"command": command, "models": entries}, markdown(entries, command), lambda p: plot(entries, p)
+        output,
+        name,
+        {"command": command, "models": entries},
+        markdown(entries, command),
+        lambda p: plot(entries, p),
+        machine=host_machine(),
     )
 
 
