@@ -3,6 +3,7 @@ from larq_bcd.zoo.costs import costs
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from helpers import randomize
 
 CIFAR = {"input_shape": (32, 32, 3), "num_classes": 10}
@@ -95,11 +96,22 @@ def test_released_bcdnet_a_layout():
         ({"weights": "imagenet", **CIFAR}, "no pretrained"),
         ({"width_multiplier": 0, **CIFAR}, "width_multiplier"),
         ({"input_shape": (32, 32, 3), "num_classes": 0}, "num_classes"),
+        ({"input_tensor": np.zeros((1, 32, 32, 3))}, "`input_tensor` must be a Keras tensor.*got ndarray"),
+        ({"input_tensor": tf.zeros((1, 32, 32, 3))}, "`input_tensor` must be a Keras tensor.*got EagerTensor"),
     ],
 )
 def test_bad_inputs_raise_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         zoo.BCDNetA(**kwargs)
+
+
+@pytest.mark.parametrize("builder", [zoo.BCDNetA, zoo.ResNet20])
+def test_input_tensor_builds_on_a_keras_graph(builder):
+    image = tf.keras.Input((64, 64, 3), name="big_image")
+    resized = tf.keras.layers.Resizing(32, 32)(image)
+    model = builder(input_tensor=resized, num_classes=10)
+    assert model.inputs[0] is image and model.output_shape == (None, 10)
+    assert model(np.zeros((2, 64, 64, 3), np.float32)).shape == (2, 10)
 
 
 def test_missing_weights_file():

@@ -27,9 +27,21 @@ def downsampling(size):
     return 32 if size >= SMALL_INPUT else 8
 
 
+def _is_keras_tensor(value):
+    try:
+        return tf.keras.backend.is_keras_tensor(value)
+    except ValueError:  # it raises for what is not a tensor at all (a NumPy array, a number)
+        return False
+
+
 def image_input(model_name, input_shape, input_tensor, default_size=224):
     """Validate the input and return ``(inputs, size)`` for a square RGB image model."""
     if input_tensor is not None:
+        if not _is_keras_tensor(input_tensor):
+            raise ValueError(
+                f"{model_name}: `input_tensor` must be a Keras tensor, e.g. tf.keras.Input((224, 224, 3)), "
+                f"got {type(input_tensor).__name__}."
+            )
         input_shape = tuple(input_tensor.shape[1:])
     if input_shape is None:
         input_shape = (default_size, default_size, 3)
