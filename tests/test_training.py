@@ -574,6 +574,10 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
         "| reactnet_resnet18 (float twin) | 2 / 600 | 70.00% | 65.00% | 70.00% | 70.00% | – | 1.0 | 299.0 | – | – |"
         in table
     )
+    # Each run against the first, epoch by epoch (epochs 1-2 here).
+    assert "| model | mean difference, epochs 1-2 (points) | ahead in |" in table
+    assert "| rep_resnet20 | +5.00 | 2 of 2 epochs |" in table and "| reactnet_a | +10.00 | 2 of 2 epochs |" in table
+    assert "| reactnet_resnet18 (float twin) | +30.00 | 2 of 2 epochs |" in table
     (tmp_path / "zoo").mkdir()
     with pytest.raises(FileNotFoundError, match="no recipe.json"):
         report.progress([str(tmp_path / "zoo")])
@@ -587,6 +591,13 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
     table = (tmp_path / "at4.md").read_text()
     assert "after **4 epochs**" in table and "has not reached it shows –: 1 of 2)" in table
     assert "| resnet20 | 4 / 600 | 60.00% | 45.00% |" in table and "| rep_resnet20 | 2 / 600 | – | – |" in table
+    assert "mean difference" not in table  # nothing to pair the first run with at that budget
+    # The paired window is the last 20 epochs up to the budget (6-25 of 25); a tie is not ahead.
+    base = fake_state("resnet20", [0.5] * 25, epochs=800)
+    other = fake_state("es_resnet20", [0.9] * 5 + [0.6] * 10 + [0.5] * 4 + [0.3] * 6, epochs=800)
+    report.write_progress(report.progress([base, other]), str(tmp_path), "paired", command="c")
+    table = (tmp_path / "paired.md").read_text()
+    assert "| es_resnet20 | -1.00 | 10 of 20 epochs |" in table and "epoch by epoch over epochs 6-25" in table
     # The mean column averages the last five epochs up to the budget (epochs 3-7 of 7).
     long = fake_state("resnet20", [0.1, 0.1, 0.5, 0.7, 0.5, 0.7, 0.4], epochs=700)
     report.write_progress(report.progress([long]), str(tmp_path), "mean", command="c", budget=7)

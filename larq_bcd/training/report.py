@@ -18,6 +18,8 @@ from larq_bcd._utils import atomic_output, positive_int, read_json
 MEAN_EPOCHS = 5
 #: ... and estimates the hours still to go from the median seconds of this many last epochs.
 PACE_EPOCHS = 10
+#: ... and compares each run with the first, epoch by epoch, over this many epochs up to the budget.
+PAIRED_EPOCHS = 20
 #: The curves chart draws each epoch faint and the ``MEAN_EPOCHS`` mean bold past this many epochs.
 SMOOTH_AFTER = 30
 #: What a run folder's ``results.json`` is, in the error that names a broken one.
@@ -225,6 +227,10 @@ def progress(states):
     return rows
 
 
+def _name(row):
+    return f"{row['model']} (float twin)" if row["float_twin"] else row["model"]
+
+
 def write_progress(rows, output, name, command, notes_path=None, budget=None):
     """``<name>.md`` and ``<name>_curves.png``: runs under way compared at an equal budget,
     beside the papers' final numbers, then the notes file.
@@ -298,19 +304,48 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
         last = f"{100 * accuracy[-1]:.2f}%" if accuracy else "–"
         final = f"{100 * r['final']:.2f}%" if r["final"] is not None else "–"
         paper = f"{r['paper'][0]}% ({r['paper'][1]})" if r["paper"] else "–"
-        model = f"{r['model']} (float twin)" if r["float_twin"] else r["model"]
+        model = _name(r)
         continue_with = f"`{r['command']}`" if r["command"] else "–"
         to_go = f"{r['hours_to_go']:.1f}" if r["hours_to_go"] is not None else "–"
         lines.append(
             f"| {model} | {len(accuracy)} / {r['planned_epochs']} | {at_budget} | {mean} | {best} | {last} | {final} | "
             f"{r['hours']} | {to_go} | {paper} | {continue_with} |"
         )
+    lines += _paired(rows, budget)
     lines += ["", f"![test top-1 per epoch]({name}_curves.png)", "", f"Made by `{command}`."]
     if notes:
         lines += ["", notes]
     with atomic_output(os.path.join(output, f"{name}.md"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
     _plot(rows, os.path.join(output, f"{name}_curves.png"))
+
+
+def _paired(rows, budget):
+    """Markdown lines: each run against the first, epoch by epoch, over the last
+    ``PAIRED_EPOCHS`` epochs up to ``budget``: the mean of (its top-1 - the first run's top-1)
+    in points, and in how many of those epochs it was ahead. Empty when fewer than two runs,
+    the first among them, reached the budget."""
+    reached = [r for r in rows if 0 < budget <= len(r["curve"][1])]
+    if budget == 0 or len(reached) < 2 or reached[0] is not rows[0]:
+        return []
+    first = max(1, budget - PAIRED_EPOCHS + 1)
+    base = rows[0]["curve"][1][first - 1 : budget]
+    lines = [
+        "",
+        f"Each run against {rows[0]['model']} (the first row), epoch by epoch over epochs {first}-{budget}:",
+        "the runs are at the same point of the same schedule at each epoch, so what the schedule does to",
+        "all of them cancels (each run's own swings do not). Neighbouring epochs are not independent:",
+        "this is no significance test.",
+        "",
+        f"| model | mean difference, epochs {first}-{budget} (points) | ahead in |",
+        "|---|---|---|",
+    ]
+    for r in reached[1:]:
+        differences = [100 * (a - b) for a, b in zip(r["curve"][1][first - 1 : budget], base)]
+        model = _name(r)
+        ahead = sum(d > 0 for d in differences)
+        lines.append(f"| {model} | {statistics.fmean(differences):+.2f} | {ahead} of {len(differences)} epochs |")
+    return lines
 
 
 def _plot(rows, path):
