@@ -332,7 +332,7 @@ def _paired(rows, budget):
     base = rows[0]["curve"][1][first - 1 : budget]
     lines = [
         "",
-        f"Each run against {rows[0]['model']} (the first row), epoch by epoch over epochs {first}-{budget}:",
+        f"Each run against {_name(rows[0])} (the first row), epoch by epoch over epochs {first}-{budget}:",
         "the runs are at the same point of the same schedule at each epoch, so what the schedule does to",
         "all of them cancels (each run's own swings do not). Neighbouring epochs are not independent:",
         "this is no significance test.",
