@@ -256,16 +256,17 @@ def describe_machine(info):
     return f"Measured on {info['cpu']}, {info['cores']} cores{features}; TensorFlow {info['tensorflow']}."
 
 
-def write_report(output, stem, payload, markdown, plot=None, machine=None):
+def write_report(output, stem, payload, markdown, plot=None, on_this_host=False):
     """The report files of a measurement, each written atomically into ``output``:
     ``stem``.json (``payload``), ``stem``.md (``markdown``) and, when ``plot`` (a function of
     a file name) is given, ``stem``.png. Returns their paths.
 
-    ``machine`` (a ``host_machine()`` dict, for timings made on this host) is stored in the JSON and
-    described on the last line of the markdown: timings differ from CPU to CPU.
+    ``on_this_host``: the payload holds timings made on this host, so ``host_machine()`` is stored
+    in the JSON (``machine``) and described on the markdown's last line: timings differ by CPU.
     """
     paths = [os.path.join(output, f"{stem}.{ext}") for ext in ("json", "md", "png")[: 3 if plot else 2]]
-    if machine is not None:
+    if on_this_host:
+        machine = host_machine()
         payload = {**payload, "machine": machine}
         markdown = f"{markdown.rstrip()}\n\n{describe_machine(machine)}\n"
     with atomic_output(paths[0], "w") as handle:

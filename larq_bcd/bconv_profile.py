@@ -13,7 +13,7 @@ the sum as the convs' part of the model. Cost per conv follows
 import math
 
 from larq_bcd import benchmark
-from larq_bcd._utils import atomic_output, host_machine, write_report
+from larq_bcd._utils import atomic_output, write_report
 
 
 def single_layer(layer):
@@ -123,5 +123,5 @@ def write(whole, convs, output, stem, command=""):
         {"command": command, "model": whole, "binary_convs": convs},
         markdown(whole, convs, command),
         lambda path: plot(whole, convs, path),
-        machine=host_machine(),
+        on_this_host=True,
     )

@@ -19,7 +19,7 @@ import os
 import re
 
 from larq_bcd import benchmark
-from larq_bcd._utils import atomic_output, host_machine, positive_int, write_report
+from larq_bcd._utils import atomic_output, positive_int, write_report
 
 #: ResNet-20's binary conv shapes (stage 1, 2, 3) each beside its RepConv (beta=2) equivalent,
 #: then 8 to 64 input channels at 16 outputs (the cost steps at each multiple of 32).
@@ -154,5 +154,5 @@ def write(results, output, stem="bconv_shapes", command=""):
         {"command": command, "results": results},
         markdown(results, command),
         lambda path: plot(results, path),
-        machine=host_machine(),
+        on_this_host=True,
     )

@@ -112,17 +112,17 @@ def plot(results, path, title=""):
     plt.close(fig)
 
 
-def write(results, output, stem="benchmark", title="", command="", machine=None):
+def write(results, output, stem="benchmark", title="", command="", on_this_host=False):
     """``stem``.json, ``stem``.md and ``stem``.png in ``output``; returns their paths.
-    ``machine``: ``_utils.host_machine()`` when the times were taken on this host (not for
-    a device's, ``convert/``)."""
+    ``on_this_host``: the times were taken here, so the files name this machine (not for a
+    device's, ``convert/``)."""
     return write_report(
         output,
         stem,
         {"command": command, "results": results},
         markdown(results, title, command),
         lambda path: plot(results, path, title),
-        machine=machine,
+        on_this_host=on_this_host,
     )
 
 

@@ -15,7 +15,6 @@ import sys
 from larq_bcd._utils import (
     atomic_output,
     atomic_path,
-    host_machine,
     nonnegative_float_arg,
     output_file_arg,
     output_folder_arg,
@@ -166,7 +165,7 @@ def cmd_benchmark(args):
 
     results = benchmark.measure(args.models, threads=args.threads, runs=args.runs)
     paths = benchmark.write(
-        results, args.output, args.stem, "LCE interpreter latency", args.invocation, machine=host_machine()
+        results, args.output, args.stem, "LCE interpreter latency", args.invocation, on_this_host=True
     )
     print(benchmark.markdown(results))
     print("wrote " + ", ".join(paths))
@@ -185,7 +184,7 @@ def cmd_bench(args):
     )
     title = f"LCE interpreter, {args.image_size}x{args.image_size}, x86 portable kernels"
     written = benchmark.write(
-        results, args.output, f"latency_{args.image_size}", title, args.invocation, machine=host_machine()
+        results, args.output, f"latency_{args.image_size}", title, args.invocation, on_this_host=True
     )
     print(benchmark.markdown(results))
     print("wrote " + ", ".join(written))

@@ -21,7 +21,7 @@ import sys
 import tempfile
 
 import larq_bcd
-from larq_bcd._utils import host_machine, write_report
+from larq_bcd._utils import write_report
 
 import numpy as np
 
@@ -157,5 +157,5 @@ def measure(ref, models, output, *, repeats=2, options=None, command="", name=No
         name or "train_throughput_against_ref",
         {"command": command, **summary},
         markdown(summary, command),
-        machine=host_machine(),
+        on_this_host=True,
     )

@@ -326,7 +326,7 @@ def _paired(rows, budget):
     in points, and in how many of those epochs it was ahead. Empty when fewer than two runs,
     the first among them, reached the budget."""
     reached = [r for r in rows if 0 < budget <= len(r["curve"][1])]
-    if budget == 0 or len(reached) < 2 or reached[0] is not rows[0]:
+    if len(reached) < 2 or reached[0] is not rows[0]:
         return []
     first = max(1, budget - PAIRED_EPOCHS + 1)
     base = rows[0]["curve"][1][first - 1 : budget]

@@ -25,7 +25,7 @@ import time
 
 import larq_bcd  # noqa: F401  (tf-keras before TensorFlow)
 from larq_bcd import zoo
-from larq_bcd._utils import atomic_output, host_machine, write_report
+from larq_bcd._utils import atomic_output, write_report
 from larq_bcd.training import op_profile
 from larq_bcd.training.precision import bfloat16_binary_convs
 from larq_bcd.training.recipe import Recipe, build_model, dtype_policy
@@ -220,7 +220,7 @@ def write(results, output, command="", name=None):
         {"command": command, "results": results},
         markdown(results, command),
         lambda path: plot(results, path),
-        machine=host_machine(),
+        on_this_host=True,
     )
 
 

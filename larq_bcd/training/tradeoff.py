@@ -22,7 +22,7 @@ import math
 import os
 
 from larq_bcd import benchmark, convert
-from larq_bcd._utils import atomic_output, host_machine, read_json, write_report
+from larq_bcd._utils import atomic_output, read_json, write_report
 from larq_bcd.training import report
 from larq_bcd.training.recipe import Recipe, build_model
 
@@ -257,7 +257,7 @@ def write(entries, output, name, command=""):
         {"command": command, "models": entries},
         markdown(entries, command),
         lambda p: plot(entries, p),
-        machine=host_machine(),
+        on_this_host=True,
     )
 
 
