@@ -775,13 +775,18 @@ def test_tradeoff_costs_runs_on_their_flatbuffer_and_charts_them(tmp_path):
         "epoch,accuracy,loss,seconds,val_accuracy,val_loss\n0,0.3,2,9,0.25,2\n1,0.4,2,9,0.5,2\n"
     )
     [entry] = tradeoff.measure([str(state)], runs=2, log=lambda line: None)
-    assert (entry["top1"], entry["epochs"], entry["planned_epochs"]) == (0.5, 2, 600)
+    # under way: plotted at the mean of its last MEAN_EPOCHS (here both) epochs, not its last one
+    assert (entry["top1"], entry["last_epoch_top1"], entry["epochs"], entry["planned_epochs"]) == (0.375, 0.5, 2, 600)
     assert entry["lce_bconv2d"] == 18  # ResNet-20's binary convs, all bit-packed
     assert entry["ops"] == pytest.approx(entry["bops"] / 64 + entry["flops"])
     assert entry["bops"] > 30 * entry["flops"] and entry["latency_ms"] > 0
     paths = tradeoff.write([entry], str(tmp_path / "zoo"), "tradeoff", command="test")
     assert [os.path.basename(p) for p in paths] == [f"tradeoff.{e}" for e in ("json", "md", "png")]
-    assert "| 1 | recu_resnet20 | 50.00% | 2 / 600 |" in open(paths[1]).read()
+    assert "| 1 | recu_resnet20 | 37.50% | 2 / 600 |" in open(paths[1]).read()
+    recipe = dataclasses.replace(recipe, epochs=2)  # finished: its last epoch's top-1
+    (state / "recipe.json").write_text(json.dumps(dataclasses.asdict(recipe)))
+    entry, _ = tradeoff.point(str(state))
+    assert (entry["top1"], entry["last_epoch_top1"], entry["epochs"], entry["planned_epochs"]) == (0.5, 0.5, 2, 2)
 
     saved = tmp_path / "model.keras"
     inputs = tf.keras.Input((32, 32, 3))

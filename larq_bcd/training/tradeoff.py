@@ -7,8 +7,10 @@ Each input is a trained model or a run:
 
 - a saved ``.keras`` model: its top-1 is measured here, on the test split of ``--dataset``;
 - a finished run's output folder (``results.json``): its final top-1;
-- a run's state folder (``recipe.json`` and ``history_*.csv``), finished or not: the test
-  top-1 after its last completed epoch, labelled with the epochs reached.
+- a run's state folder (``recipe.json`` and ``history_*.csv``): the test top-1 after its last
+  epoch once it has trained all its epochs; while under way, the mean test top-1 of its last
+  ``report.MEAN_EPOCHS`` completed epochs (one epoch's swings by up to 20 points mid-schedule),
+  labelled with the epochs reached.
 
 Cost is counted on the converted flatbuffer, as ReActNet and BCDNet count it:
 \(\mathrm{OPs} = \mathrm{BOPs}/64 + \mathrm{FLOPs}\), with BOPs the binary MACs of the
@@ -28,13 +30,14 @@ from larq_bcd.training.recipe import Recipe, build_model
 
 
 def _from_state(folder):
-    """A run folder: its recipe, top-1 and how far it got."""
+    """A run folder: its recipe, top-1 (for a run under way, the mean of its last
+    ``MEAN_EPOCHS`` epochs), top-1 of its last epoch, epochs reached and planned."""
     results_path = os.path.join(folder, "results.json")
     if os.path.exists(results_path):
         results = read_json(results_path, report.RESULTS, keys=("recipe", "steps", "top1"))
         recipe = Recipe.from_saved(results["recipe"], results_path)
         epochs = sum(step["epochs"] for step in results["steps"].values())
-        return recipe, float(results["top1"]), epochs, epochs
+        return recipe, float(results["top1"]), float(results["top1"]), epochs, epochs
     recipe_path = os.path.join(folder, "recipe.json")
     if not os.path.exists(recipe_path):
         raise FileNotFoundError(f"{folder}: neither results.json (a finished run) nor recipe.json (a run's state)")
@@ -43,7 +46,8 @@ def _from_state(folder):
     if not accuracy:
         raise ValueError(f"{folder}: the run has not completed an epoch yet")
     planned = recipe.epochs + (recipe.step1_epochs if recipe.two_step else 0)
-    return recipe, accuracy[-1], len(accuracy), planned
+    top1 = accuracy[-1] if len(accuracy) >= planned else report.trailing_mean(accuracy, report.MEAN_EPOCHS)[-1]
+    return recipe, top1, accuracy[-1], len(accuracy), planned
 
 
 def _keras_top1(model, dataset, split="test"):
@@ -58,24 +62,26 @@ def _keras_top1(model, dataset, split="test"):
 
 
 def point(source, dataset=None, num_classes=10):
-    """One model's ``(entry, keras model)``: entry has ``name``, ``source``, ``top1``,
-    ``epochs`` / ``planned_epochs`` (None for a saved model)."""
+    """One model's ``(entry, keras model)``: entry has ``name``, ``source``, ``top1`` (what is
+    plotted), ``last_epoch_top1`` and ``epochs`` / ``planned_epochs`` (None for a saved model)."""
     from larq_bcd.loading import check_saved_model, load_model
 
     if not os.path.exists(source):
         raise FileNotFoundError(f"{source}: no such saved model or run folder")
     if os.path.isdir(source) and not os.path.exists(os.path.join(source, "saved_model.pb")):
-        recipe, top1, epochs, planned = _from_state(source)
+        recipe, top1, last, epochs, planned = _from_state(source)
         model = build_model(recipe, num_classes=num_classes)
         name = os.path.basename(os.path.normpath(source))
-        return {"name": name, "source": source, "top1": top1, "epochs": epochs, "planned_epochs": planned}, model
+        entry = {"name": name, "source": source, "top1": top1, "last_epoch_top1": last}
+        return {**entry, "epochs": epochs, "planned_epochs": planned}, model
     check_saved_model(source)
     if dataset is None:
         raise ValueError(f"{source} is a saved model: give --dataset to measure its top-1")
     model = load_model(source)
     name = os.path.splitext(os.path.basename(os.path.normpath(source)))[0]
     top1 = _keras_top1(model, dataset)
-    return {"name": name, "source": source, "top1": top1, "epochs": None, "planned_epochs": None}, model
+    entry = {"name": name, "source": source, "top1": top1, "last_epoch_top1": top1}
+    return {**entry, "epochs": None, "planned_epochs": None}, model
 
 
 def measure(sources, dataset=None, *, num_classes=10, runs=20, log=print):
@@ -86,12 +92,12 @@ def measure(sources, dataset=None, *, num_classes=10, runs=20, log=print):
     for source in sources:
         entry, model = point(source, dataset, num_classes)
         flatbuffer = convert.convert(model)
-        report = convert.inspect(flatbuffer)
+        ops = convert.inspect(flatbuffer)
         entry.update(
-            bops=report.binary_macs,
-            flops=report.float_macs,
-            ops=report.binary_macs / 64 + report.float_macs,
-            lce_bconv2d=report.ops.get("LceBconv2d", 0),
+            bops=ops.binary_macs,
+            flops=ops.float_macs,
+            ops=ops.binary_macs / 64 + ops.float_macs,
+            lce_bconv2d=ops.ops.get("LceBconv2d", 0),
         )
         entries.append(entry)
         flatbuffers.append(flatbuffer)
@@ -126,8 +132,9 @@ def markdown(entries, command=""):
     lines += [
         "",
         "`#` numbers the points of the chart (the .png beside this file). A run still under way is",
-        "plotted at the test top-1 of its last completed epoch: not a final accuracy. Latency on x86",
-        "runs LCE's portable kernels: use it as ratios.",
+        f"plotted at the mean test top-1 of its last {report.MEAN_EPOCHS} completed epochs (its last epoch's",
+        "is in the JSON as `last_epoch_top1`): not a final accuracy. Latency on x86 runs LCE's",
+        "portable kernels: use it as ratios.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -219,7 +226,7 @@ def plot(entries, path, fontsize=8):
         ax.grid(alpha=0.3)
         ax.margins(x=0.08, y=0.1)
     axes[0].set_ylabel("test top-1 (%)")
-    fig.suptitle("Accuracy against cost (hollow: run under way, at its last completed epoch)")
+    fig.suptitle(f"Accuracy against cost (hollow: run under way, at the mean of its last {report.MEAN_EPOCHS} epochs)")
     fig.tight_layout(rect=(0, 0, 0.66, 1))
     fig.text(0.67, 0.88, "\n".join(key), fontsize=fontsize, va="top", family="monospace")
     pixels = fig.dpi / 72  # display units per point
