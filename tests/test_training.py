@@ -378,6 +378,10 @@ def test_training_throughput_side_by_side_writes_json_md_png(tmp_path):
     assert "| reactnet_resnet18:float@bf16 |" in open(paths[1]).read()
     assert throughput.write(results, str(tmp_path), name="modes")[0].endswith("modes.json")
     assert "bound: 1 / convolution share" in open(paths[1]).read()
+    layer_shares = dict(results[0]["largest_layers"])
+    assert 0 < len(layer_shares) <= throughput.LAYERS and sum(layer_shares.values()) <= 1
+    assert "BinaryConv2D" in layer_shares or "QuantConv2D" in layer_shares  # the convs: a large share
+    assert "| reactnet_resnet18 | " in open(paths[1]).read().split("largest layer classes")[1]
     assert json.load(open(paths[0]))["machine"]["cores"] >= 1  # timings say which CPU they ran on
     assert open(paths[1]).read().splitlines()[-1].startswith("Measured on ")
     with pytest.raises(ValueError, match="unknown model 'resnet9000'"):
@@ -418,20 +422,34 @@ def test_throughput_measures_the_step_compiled_by_xla():
 
 
 def test_op_profile_groups_a_training_steps_op_time():
+    from larq_bcd.layers import RPReLU
     from larq_bcd.training import op_profile
 
     assert op_profile.group("_MklNativeConv2DBackpropFilter") == "convolution"
     assert op_profile.group("FusedBatchNormGradV3") == "batch_norm"
     assert op_profile.group("SelectV2") == "other"
     inputs = tf.keras.Input((8, 8, 3))
-    x = tf.keras.layers.Conv2D(16, 3, padding="same")(inputs)
-    x = tf.keras.layers.BatchNormalization()(x)
-    outputs = tf.keras.layers.Dense(2)(tf.keras.layers.GlobalAveragePooling2D()(tf.nn.relu(x)))
+    x = tf.keras.layers.Conv2D(16, 3, padding="same", name="conv")(inputs)
+    x = tf.keras.layers.BatchNormalization(name="bn")(x)
+    x = RPReLU(name="act")(x)
+    outputs = tf.keras.layers.Dense(2)(tf.keras.layers.GlobalAveragePooling2D()(x))
     model = tf.keras.Model(inputs, outputs)
     model.compile(optimizer="sgd", loss="mse")
     x, y = np.ones((4, 8, 8, 3), np.float32), np.zeros((4, 2), np.float32)
     model.train_on_batch(x, y)
-    times = op_profile.op_times(lambda: model.train_on_batch(x, y), steps=2)
+    ops = op_profile.profile(lambda: model.train_on_batch(x, y), steps=2)
+    times = op_profile.by_type(ops)
+    assert sum(times.values()) == pytest.approx(sum(ops.values()))
+    layer_times = op_profile.by_layer(ops, model)
+    assert sum(layer_times.values()) == pytest.approx(sum(ops.values()))  # every op counted once
+    # each layer's forward and gradient ops by its class: the conv's (and no other's) in Conv2D
+    assert {"Conv2D", "BatchNormalization", "RPReLU", "Dense"} <= set(layer_times)
+    conv_ops = sum(t for (op_type, _), t in ops.items() if op_profile.group(op_type) == "convolution")
+    assert layer_times["Conv2D"] >= conv_ops > 0
+    assert "SGD" in {scope for _, name in ops for scope in name.split("/")}  # the optimizer's ops
+    assert layer_times[op_profile.OPTIMIZER] > 0
+    fake = {("Mul", "gradient_tape/model/act/mul"): 2.0, ("AddN", "AddN"): 1.0, ("Sub", "SGD/sub"): 0.5}
+    assert op_profile.by_layer(fake, model) == {"RPReLU": 2.0, op_profile.UNATTRIBUTED: 1.0, op_profile.OPTIMIZER: 0.5}
     shares = op_profile.shares(times)
     assert set(shares) == set(op_profile.GROUPS)
     assert shares["convolution"] > 0 and shares["batch_norm"] > 0 and shares["other"] > 0

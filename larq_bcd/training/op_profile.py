@@ -7,7 +7,9 @@ three groups: ``convolution`` (forward and both backward convolutions), ``batch_
 (forward and backward) and ``other`` (the quantizers, biases, PReLUs, residual adds, the
 optimizer and every other elementwise op). The convolution share bounds what faster
 elementwise code can give: if every other op took no time, a step would be at most
-``1 / convolution share`` times faster.
+``1 / convolution share`` times faster. ``by_layer`` attributes the same op time to the
+model's layers by class (an op belongs to the layer whose name is in its scope, forward and
+gradient alike), which says which layer kinds the "other" time is spent in.
 """
 
 import collections
@@ -38,6 +40,41 @@ def op_times(step, steps=3):
     Summed over the threads that ran them, so with intra-op parallelism the total exceeds
     the wall time of a step.
     """
+    return by_type(profile(step, steps))
+
+
+def by_type(times):
+    """``{(op type, op name): seconds}`` (``profile``) summed by op type."""
+    totals = collections.Counter()
+    for (op_type, _), seconds in times.items():
+        totals[op_type] += seconds
+    return dict(totals)
+
+
+#: ``by_layer``'s names for op time no layer's scope claims.
+OPTIMIZER, UNATTRIBUTED = "(optimizer)", "(unattributed)"
+
+
+def by_layer(times, model):
+    """``{(op type, op name): seconds}`` (``profile``) summed by the class of the ``model``
+    layer each op's name scope holds (``"gradient_tape/net/block1_rprelu/mul"`` ->
+    ``"RPReLU"``, with a quantizer's ops in its layer's); ops under the optimizer's scope go
+    to ``OPTIMIZER``, ops that TensorFlow's graph optimizer renamed out of any scope (fused
+    or rewritten ones, about a sixth of a ReActNet-A step) to ``UNATTRIBUTED``."""
+    classes = {layer.name: type(layer).__name__ for layer in model.layers}
+    optimizer = getattr(getattr(model, "optimizer", None), "name", None)
+    totals = collections.Counter()
+    for (_, name), seconds in times.items():
+        scopes = name.split("/")
+        owner = next((classes[scope] for scope in scopes if scope in classes), None)
+        if owner is None:
+            owner = OPTIMIZER if optimizer and optimizer in scopes else UNATTRIBUTED
+        totals[owner] += seconds
+    return dict(totals)
+
+
+def profile(step, steps=3):
+    """Seconds per call of ``step`` by ``(op type, op name)``, summed over threads."""
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
     with tempfile.TemporaryDirectory() as logdir:
@@ -59,11 +96,11 @@ def op_times(step, steps=3):
             if not line.name.startswith("tf_Compute"):
                 continue
             for event in line.events:
-                _, _, op_type = plane.event_metadata[event.metadata_id].name.rpartition(":")
+                op_name, _, op_type = plane.event_metadata[event.metadata_id].name.rpartition(":")
                 if op_type in _CONTAINERS or op_type.startswith("__inference"):
                     continue
-                picoseconds[op_type] += event.duration_ps
-    return {op_type: ps / 1e12 / steps for op_type, ps in picoseconds.items()}
+                picoseconds[op_type, op_name] += event.duration_ps
+    return {key: ps / 1e12 / steps for key, ps in picoseconds.items()}
 
 
 def largest(times, count=4, group_name="other"):

@@ -38,6 +38,9 @@ import tensorflow as tf
 #: with only the binary convolutions in bfloat16.
 MODES = ("plain", "xla", "bf16", "bf16conv")
 
+#: How many layer classes ``--profile``'s by-layer column names.
+LAYERS = 5
+
 
 def parse_model(spec):
     """``"bcdnet_a:float@xla"`` -> ``("bcdnet_a", "float", "xla")``; the defaults are binary
@@ -95,8 +98,9 @@ def measure(
 
     ``batch_size``: one batch size, or several (e.g. ``(128, 512)``): then every model is
     measured at each, named ``"reactnet_a (batch 512)"``, in the same interleaved rounds.
-    With ``profile``, each dict also has the step's op time (ms, summed over threads) and the
-    share of it in convolutions, batch norm and other ops (``op_profile.GROUPS``).
+    With ``profile``, each dict also has the step's op time (ms, summed over threads), the
+    share of it in convolutions, batch norm and other ops (``op_profile.GROUPS``), and the
+    ``LAYERS`` layer classes with the most of it (``op_profile.by_layer``).
     """
     if not models:
         raise ValueError("give at least one model")
@@ -138,11 +142,14 @@ def measure(
         )
     if profile:
         for result, (_, step) in zip(results, trainers):
-            times = op_profile.op_times(step, steps=steps)
+            ops = op_profile.profile(step, steps=steps)
+            times = op_profile.by_type(ops)
             result["op_ms_per_step"] = 1000 * sum(times.values())
             for group, share in op_profile.shares(times).items():
                 result[f"{group}_share"] = share
             result["largest_other_ops"] = op_profile.largest(times)
+            layers = sorted(op_profile.by_layer(ops, model).items(), key=lambda item: -item[1])
+            result["largest_layers"] = [(name, seconds / sum(times.values())) for name, seconds in layers[:LAYERS]]
     first = results[0]["images_per_second"]
     for r in results:
         r["time_per_image_to_first"] = first / r["images_per_second"]
@@ -183,6 +190,20 @@ def markdown(results, command=""):
                 f"{', '.join(f'{op} {share:.0%}' for op, share in r['largest_other_ops'])} | "
                 f"{1 / r['convolution_share']:.2f}x |"
             )
+        if "largest_layers" in r0:  # results written before it have no such key
+            lines += [
+                "",
+                "The same op time by the layer class each op belongs to (its name scope, forward and",
+                "gradient; a quantizer's ops count in its layer's; `(unattributed)`: ops TensorFlow's",
+                "graph optimizer renamed out of any scope).",
+                "",
+                "| model | largest layer classes |",
+                "|---|---|",
+            ]
+            lines += [
+                f"| {r['name']} | {', '.join(f'{name} {share:.0%}' for name, share in r['largest_layers'])} |"
+                for r in results
+            ]
     return "\n".join(lines) + "\n"
 
 
