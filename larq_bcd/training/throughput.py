@@ -141,7 +141,7 @@ def measure(
             }
         )
     if profile:
-        for result, (_, step) in zip(results, trainers):
+        for result, (model, step) in zip(results, trainers):
             ops = op_profile.profile(step, steps=steps)
             times = op_profile.by_type(ops)
             result["op_ms_per_step"] = 1000 * sum(times.values())
