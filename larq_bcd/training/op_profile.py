@@ -60,7 +60,8 @@ def by_layer(times, model):
     layer each op's name scope holds (``"gradient_tape/net/block1_rprelu/mul"`` ->
     ``"RPReLU"``, with a quantizer's ops in its layer's); ops under the optimizer's scope go
     to ``OPTIMIZER``, ops that TensorFlow's graph optimizer renamed out of any scope (fused
-    or rewritten ones, about a sixth of a ReActNet-A step) to ``UNATTRIBUTED``."""
+    or rewritten ones; 13% of a ReActNet-A step in
+    ``zoo/benchmarks/train_throughput_32_modes_amx.md``) to ``UNATTRIBUTED``."""
     classes = {layer.name: type(layer).__name__ for layer in model.layers}
     optimizer = getattr(getattr(model, "optimizer", None), "name", None)
     totals = collections.Counter()
