@@ -378,10 +378,12 @@ def test_training_throughput_side_by_side_writes_json_md_png(tmp_path):
     assert "| resnet20:float@bf16 |" in open(paths[1]).read()
     assert throughput.write(results, str(tmp_path), name="modes")[0].endswith("modes.json")
     assert "bound: 1 / convolution share" in open(paths[1]).read()
-    # each model's op time by its own layers' classes: ReAct-ResNet-18's RPReLUs, ResNet-20's float convs
-    react, resnet = (dict(r["largest_layers"]) for r in results)
-    assert 0 < len(react) <= throughput.LAYERS and sum(react.values()) <= 1
-    assert "RPReLU" in react and "RPReLU" not in resnet and "Conv2D" in resnet
+    # each model's op time by its own layers' classes, largest first (the binary convs), never
+    # by another model's: ReAct-ResNet-18 has no HardTanh, ResNet-20 no RPReLU
+    react, resnet = (r["largest_layers"] for r in results)
+    assert 0 < len(react) <= throughput.LAYERS and sum(share for _, share in react) <= 1
+    assert react == sorted(react, key=lambda item: -item[1]) and react[0][0] == "BinaryConv2D"
+    assert "HardTanh" not in dict(react) and "RPReLU" not in dict(resnet)
     assert "| reactnet_resnet18 | " in open(paths[1]).read().split("largest layer classes")[1]
     assert json.load(open(paths[0]))["machine"]["cores"] >= 1  # timings say which CPU they ran on
     assert open(paths[1]).read().splitlines()[-1].startswith("Measured on ")
