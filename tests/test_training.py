@@ -453,6 +453,7 @@ def test_op_profile_groups_a_training_steps_op_time():
     assert layer_times[op_profile.OPTIMIZER] > 0
     fake = {("Mul", "gradient_tape/model/act/mul"): 2.0, ("AddN", "AddN"): 1.0, ("Sub", "SGD/sub"): 0.5}
     assert op_profile.by_layer(fake, model) == {"RPReLU": 2.0, op_profile.UNATTRIBUTED: 1.0, op_profile.OPTIMIZER: 0.5}
+    assert op_profile.largest_layers(fake, model, count=2) == [("RPReLU", 2 / 3.5), (op_profile.UNATTRIBUTED, 1 / 3.5)]
     shares = op_profile.shares(times)
     assert set(shares) == set(op_profile.GROUPS)
     assert shares["convolution"] > 0 and shares["batch_norm"] > 0 and shares["other"] > 0

@@ -34,15 +34,6 @@ def group(op_type):
     return "other"
 
 
-def op_times(step, steps=3):
-    """Seconds per call of ``step`` (a function running one training step) by op type.
-
-    Summed over the threads that ran them, so with intra-op parallelism the total exceeds
-    the wall time of a step.
-    """
-    return by_type(profile(step, steps))
-
-
 def by_type(times):
     """``{(op type, op name): seconds}`` (``profile``) summed by op type."""
     totals = collections.Counter()
@@ -75,7 +66,9 @@ def by_layer(times, model):
 
 
 def profile(step, steps=3):
-    """Seconds per call of ``step`` by ``(op type, op name)``, summed over threads."""
+    """Seconds per call of ``step`` (a function running one training step) by ``(op type,
+    op name)``. Summed over the threads that ran them, so with intra-op parallelism the total
+    exceeds the wall time of a step."""
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
     with tempfile.TemporaryDirectory() as logdir:
@@ -104,11 +97,22 @@ def profile(step, steps=3):
     return {key: ps / 1e12 / steps for key, ps in picoseconds.items()}
 
 
+def _ranked(times, count, keep=lambda key: True):
+    """The ``count`` kept keys of ``times`` with the most time: ``[(key, share of all of it)]``."""
+    total = sum(times.values())
+    ranked = sorted((t for t in times.items() if keep(t[0])), key=lambda t: -t[1])
+    return [(key, seconds / total) for key, seconds in ranked[:count]]
+
+
 def largest(times, count=4, group_name="other"):
     """The ``count`` op types of ``group_name`` with the most time: ``[(op type, share of all op time)]``."""
-    total = sum(times.values())
-    ranked = sorted((t for t in times.items() if group(t[0]) == group_name), key=lambda t: -t[1])
-    return [(op_type, seconds / total) for op_type, seconds in ranked[:count]]
+    return _ranked(times, count, lambda op_type: group(op_type) == group_name)
+
+
+def largest_layers(times, model, count=5):
+    """The ``count`` layer classes (``by_layer``) with the most of ``profile``'s op time:
+    ``[(class, share of all op time)]``."""
+    return _ranked(by_layer(times, model), count)
 
 
 def shares(times):

@@ -148,8 +148,7 @@ def measure(
             for group, share in op_profile.shares(times).items():
                 result[f"{group}_share"] = share
             result["largest_other_ops"] = op_profile.largest(times)
-            layers = sorted(op_profile.by_layer(ops, model).items(), key=lambda item: -item[1])
-            result["largest_layers"] = [(name, seconds / sum(times.values())) for name, seconds in layers[:LAYERS]]
+            result["largest_layers"] = op_profile.largest_layers(ops, model, count=LAYERS)
     first = results[0]["images_per_second"]
     for r in results:
         r["time_per_image_to_first"] = first / r["images_per_second"]
