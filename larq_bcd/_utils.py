@@ -113,7 +113,10 @@ def positive_int_arg(text):
 
 
 def unwritable_reason(folder):
-    """Why files cannot be made in ``folder`` (created if missing), or ``None``; nothing is created."""
+    """Why files cannot be made in ``folder`` (created if missing), or ``None``; nothing is left.
+
+    The nearest existing folder is probed with a nameless temporary file: ``os.access`` says
+    yes to root where the file system still refuses (``/proc``, some network mounts)."""
     folder = os.path.abspath(folder)
     existing = folder
     while not os.path.exists(existing):
@@ -122,6 +125,11 @@ def unwritable_reason(folder):
         return f"{existing} is a file, not a folder"
     if not os.access(existing, os.W_OK | os.X_OK):
         return f"{existing} is not writable"
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        return f"{existing} is not writable ({error.strerror or error})"
     return None
 
 

@@ -1,3 +1,4 @@
+import argparse
 import json
 import os
 import subprocess
@@ -91,6 +92,21 @@ def test_a_place_no_file_can_be_made_is_named_as_the_output():
         with pytest.raises(ValueError, match="^cannot write /proc/larq-bcd/x.tflite: "):
             with writer("/proc/larq-bcd/x.tflite"):
                 pass
+
+
+def test_the_up_front_check_probes_the_folder_and_leaves_nothing(tmp_path):
+    """``--output /proc/x`` was accepted by the argument check (root passes ``os.access``)
+    and failed only after every row was computed: the check now makes a nameless file."""
+    from larq_bcd._utils import output_file_arg, output_folder_arg, unwritable_reason
+
+    assert unwritable_reason("/proc/larq-bcd/out").startswith("/proc is not writable")
+    with pytest.raises(argparse.ArgumentTypeError, match="^cannot write in /proc/x: /proc is not writable"):
+        output_folder_arg("/proc/x")
+    with pytest.raises(argparse.ArgumentTypeError, match="^cannot write /proc/x.md: /proc is not writable"):
+        output_file_arg("/proc/x.md")
+    assert unwritable_reason(str(tmp_path / "a" / "b")) is None
+    assert output_file_arg(str(tmp_path / "x.md")) == str(tmp_path / "x.md")
+    assert os.listdir(tmp_path) == []
 
 
 def test_summary_prints_the_cost_table(capsys):
