@@ -558,14 +558,14 @@ def test_report_table_curves_and_best_binary_model(tmp_path):
 def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsys):
     from larq_bcd.training import report
 
-    def fake_state(model, curve, quantization="binary", command=None, epochs=600):
+    def fake_state(model, curve, quantization="binary", command=None, epochs=600, train=0.5):
         state = tmp_path / f"{model}_{quantization}_{epochs}"
         state.mkdir()
         if command:
             (state / "command.txt").write_text(command + "\n")
         recipe = {"model": model, "epochs": epochs, "model_args": {"quantization": quantization}}
         (state / "recipe.json").write_text(json.dumps(recipe))
-        rows = "".join(f"{i},0.5,1.0,1800,{a},1.0\n" for i, a in enumerate(curve))
+        rows = "".join(f"{i},{train},1.0,1800,{a},1.0\n" for i, a in enumerate(curve))
         (state / "history_train.csv").write_text("epoch,accuracy,loss,seconds,val_accuracy,val_loss\n" + rows)
         return str(state)
 
@@ -598,8 +598,9 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
     )
     # Each run against the first, epoch by epoch (epochs 1-2 here).
     assert "| model | mean difference, epochs 1-2 (points) | ahead in |" in table
-    assert "| rep_resnet20 | +5.00 | 2 of 2 epochs |" in table and "| reactnet_a | +10.00 | 2 of 2 epochs |" in table
-    assert "| reactnet_resnet18 (float twin) | +30.00 | 2 of 2 epochs |" in table
+    assert "| rep_resnet20 | +5.00 | 2 of 2 epochs | +0.00 |" in table
+    assert "| reactnet_a | +10.00 | 2 of 2 epochs | +0.00 |" in table
+    assert "| reactnet_resnet18 (float twin) | +30.00 | 2 of 2 epochs | +0.00 |" in table
     (tmp_path / "zoo").mkdir()
     with pytest.raises(FileNotFoundError, match="no recipe.json"):
         report.progress([str(tmp_path / "zoo")])
@@ -616,10 +617,19 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
     assert "mean difference" not in table  # nothing to pair the first run with at that budget
     # The paired window is the last 20 epochs up to the budget (6-25 of 25); a tie is not ahead.
     base = fake_state("resnet20", [0.5] * 25, epochs=800)
-    other = fake_state("es_resnet20", [0.9] * 5 + [0.6] * 10 + [0.5] * 4 + [0.3] * 6, epochs=800)
+    other = fake_state("es_resnet20", [0.9] * 5 + [0.6] * 10 + [0.5] * 4 + [0.3] * 6, epochs=800, train=0.525)
     report.write_progress(report.progress([base, other]), str(tmp_path), "paired", command="c")
     table = (tmp_path / "paired.md").read_text()
-    assert "| es_resnet20 | -1.00 | 10 of 20 epochs |" in table and "epoch by epoch over epochs 6-25" in table
+    assert "| es_resnet20 | -1.00 | 10 of 20 epochs | +2.50 |" in table and "epoch by epoch over epochs 6-25" in table
+    assert "| ahead in | training top-1, mean difference (points) |" in table
+    # A log without the training top-1 column: the paired table keeps its test columns only.
+    history = tmp_path / "es_resnet20_binary_800" / "history_train.csv"
+    history.write_text(
+        "\n".join(",".join(line.split(",")[:1] + line.split(",")[2:]) for line in history.read_text().split("\n"))
+    )
+    report.write_progress(report.progress([base, other]), str(tmp_path), "paired", command="c")
+    table = (tmp_path / "paired.md").read_text()
+    assert "| es_resnet20 | -1.00 | 10 of 20 epochs |\n" in table and "training top-1" not in table
     # The mean column averages the last five epochs up to the budget (epochs 3-7 of 7).
     long = fake_state("resnet20", [0.1, 0.1, 0.5, 0.7, 0.5, 0.7, 0.4], epochs=700)
     report.write_progress(report.progress([long]), str(tmp_path), "mean", command="c", budget=7)

@@ -43,6 +43,15 @@ def _curve(epochs):
     return list(range(1, len(accuracy) + 1)), accuracy
 
 
+def _train_curve(epochs):
+    """Training top-1 per epoch (Keras' running mean over the epoch's augmented batches), or
+    ``None`` when a row lacks it."""
+    try:
+        return [float(row["accuracy"]) for row in epochs]
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def curve(run):
     """``(epochs, test top-1)`` of a run folder over all its steps' CSV logs (a rerun epoch
     counted once)."""
@@ -214,6 +223,7 @@ def progress(states):
                 "float_twin": float_twin,
                 "planned_epochs": planned,
                 "curve": _curve(history),
+                "train_curve": _train_curve(history),
                 "hours": round(seconds / 3600, 2),
                 "hours_to_go": _hours_to_go(history, planned),
                 "final": final,
@@ -323,28 +333,44 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
 def _paired(rows, budget):
     """Markdown lines: each run against the first, epoch by epoch, over the last
     ``PAIRED_EPOCHS`` epochs up to ``budget``: the mean of (its top-1 - the first run's top-1)
-    in points, and in how many of those epochs it was ahead. Empty when fewer than two runs,
-    the first among them, reached the budget."""
+    in points, and in how many of those epochs it was ahead; the same mean for training top-1
+    when every log has it. Empty when fewer than two runs, the first among them, reached the
+    budget."""
     reached = [r for r in rows if 0 < budget <= len(r["curve"][1])]
     if len(reached) < 2 or reached[0] is not rows[0]:
         return []
     first = max(1, budget - PAIRED_EPOCHS + 1)
-    base = rows[0]["curve"][1][first - 1 : budget]
+
+    def differences(run, accuracy_of):  # accuracy_of: a row -> its per-epoch top-1
+        window = slice(first - 1, budget)
+        return [100 * (a - b) for a, b in zip(accuracy_of(run)[window], accuracy_of(rows[0])[window])]
+
+    train = all(r.get("train_curve") for r in reached)
     lines = [
         "",
         f"Each run against {_name(rows[0])} (the first row), epoch by epoch over epochs {first}-{budget}:",
         "the runs are at the same point of the same schedule at each epoch, so what the schedule does to",
         "all of them cancels (each run's own swings do not). Neighbouring epochs are not independent:",
         "this is no significance test.",
-        "",
-        f"| model | mean difference, epochs {first}-{budget} (points) | ahead in |",
-        "|---|---|---|",
     ]
-    for r in reached[1:]:
-        differences = [100 * (a - b) for a, b in zip(r["curve"][1][first - 1 : budget], base)]
-        model = _name(r)
-        ahead = sum(d > 0 for d in differences)
-        lines.append(f"| {model} | {statistics.fmean(differences):+.2f} | {ahead} of {len(differences)} epochs |")
+    if train:
+        lines += [
+            "*Training top-1* is Keras' running mean over each epoch's augmented training batches: it swings",
+            "far less than test top-1 and says how well a model fits, not how well it generalises.",
+        ]
+    lines += [
+        "",
+        f"| model | mean difference, epochs {first}-{budget} (points) | ahead in |"
+        + (" training top-1, mean difference (points) |" if train else ""),
+        "|---|---|---|" + ("---|" if train else ""),
+    ]
+    for run in reached[1:]:
+        test = differences(run, lambda r: r["curve"][1])
+        ahead = sum(d > 0 for d in test)
+        line = f"| {_name(run)} | {statistics.fmean(test):+.2f} | {ahead} of {len(test)} epochs |"
+        if train:
+            line += f" {statistics.fmean(differences(run, lambda r: r['train_curve'])):+.2f} |"
+        lines.append(line)
     return lines
 
 
