@@ -340,10 +340,10 @@ def _paired(rows, budget):
     if len(reached) < 2 or reached[0] is not rows[0]:
         return []
     first = max(1, budget - PAIRED_EPOCHS + 1)
+    window = slice(first - 1, budget)
 
-    def differences(run, accuracy_of):  # accuracy_of: a row -> its per-epoch top-1
-        window = slice(first - 1, budget)
-        return [100 * (a - b) for a, b in zip(accuracy_of(run)[window], accuracy_of(rows[0])[window])]
+    def differences(accuracy, base):  # per-epoch top-1 of a run and of the first, in points
+        return [100 * (a - b) for a, b in zip(accuracy[window], base[window])]
 
     train = all(r.get("train_curve") for r in reached)
     lines = [
@@ -365,11 +365,11 @@ def _paired(rows, budget):
         "|---|---|---|" + ("---|" if train else ""),
     ]
     for run in reached[1:]:
-        test = differences(run, lambda r: r["curve"][1])
+        test = differences(run["curve"][1], rows[0]["curve"][1])
         ahead = sum(d > 0 for d in test)
         line = f"| {_name(run)} | {statistics.fmean(test):+.2f} | {ahead} of {len(test)} epochs |"
         if train:
-            line += f" {statistics.fmean(differences(run, lambda r: r['train_curve'])):+.2f} |"
+            line += f" {statistics.fmean(differences(run['train_curve'], rows[0]['train_curve'])):+.2f} |"
         lines.append(line)
     return lines
 
