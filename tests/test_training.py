@@ -630,6 +630,19 @@ def test_runs_under_way_are_compared_at_the_longest_equal_budget(tmp_path, capsy
     report.write_progress(report.progress([base, other]), str(tmp_path), "paired", command="c")
     table = (tmp_path / "paired.md").read_text()
     assert "| es_resnet20 | -1.00 | 10 of 20 epochs |\n" in table and "training top-1" not in table
+    # The same comparison at every 25 epochs below the budget (25 and 50 of 51; 50 itself: 25 only).
+    base = fake_state("resnet20", [0.5] * 51, epochs=900)
+    other = fake_state("es_resnet20", [0.6] * 25 + [0.4] * 26, epochs=900, train=0.525)
+    report.write_progress(report.progress([base, other]), str(tmp_path), "history", command="c")
+    table = (tmp_path / "history.md").read_text()
+    assert "| budget | resnet20 | es_resnet20 | es_resnet20 - resnet20 |" in table
+    assert (
+        "| 25 | 50.00% | 60.00% | +10.00 (20/20) / +2.50 |\n| 50 | 50.00% | 40.00% | -10.00 (0/20) / +2.50 |\n" in table
+    )
+    report.write_progress(report.progress([base, other]), str(tmp_path), "history", command="c", budget=50)
+    table = (tmp_path / "history.md").read_text()
+    assert "| 25 | 50.00% | 60.00% |" in table and "| 50 |" not in table
+    assert "earlier budgets" not in (tmp_path / "paired.md").read_text()  # 25 epochs: none earlier
     # The mean column averages the last five epochs up to the budget (epochs 3-7 of 7).
     long = fake_state("resnet20", [0.1, 0.1, 0.5, 0.7, 0.5, 0.7, 0.4], epochs=700)
     report.write_progress(report.progress([long]), str(tmp_path), "mean", command="c", budget=7)

@@ -20,6 +20,8 @@ MEAN_EPOCHS = 5
 PACE_EPOCHS = 10
 #: ... and compares each run with the first, epoch by epoch, over this many epochs up to the budget.
 PAIRED_EPOCHS = 20
+#: ... and repeats the comparison at every multiple of this many epochs below the budget.
+HISTORY_EVERY = 25
 #: The curves chart draws each epoch faint and the ``MEAN_EPOCHS`` mean bold past this many epochs.
 SMOOTH_AFTER = 30
 #: What a run folder's ``results.json`` is, in the error that names a broken one.
@@ -243,7 +245,8 @@ def _name(row):
 
 def write_progress(rows, output, name, command, notes_path=None, budget=None):
     """``<name>.md`` and ``<name>_curves.png``: runs under way compared at an equal budget,
-    beside the papers' final numbers, then the notes file.
+    beside the papers' final numbers, epoch by epoch against the first run, the same at every
+    ``HISTORY_EVERY`` epochs below the budget, then the notes file.
 
     The budget is the longest one every run reached, or ``budget`` epochs: then a run still
     short of it shows "–" at that budget (a ranking whose finished rows should not be pulled
@@ -309,7 +312,7 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
         accuracy = r["curve"][1]
         reached = 0 < budget <= len(accuracy)
         at_budget = f"{100 * accuracy[budget - 1]:.2f}%" if reached else "–"
-        mean = f"{100 * statistics.fmean(accuracy[first - 1 : budget]):.2f}%" if reached else "–"
+        mean = f"{100 * _mean_at(accuracy, budget):.2f}%" if reached else "–"
         best = f"{100 * max(accuracy):.2f}%" if accuracy else "–"
         last = f"{100 * accuracy[-1]:.2f}%" if accuracy else "–"
         final = f"{100 * r['final']:.2f}%" if r["final"] is not None else "–"
@@ -322,12 +325,37 @@ def write_progress(rows, output, name, command, notes_path=None, budget=None):
             f"{r['hours']} | {to_go} | {paper} | {continue_with} |"
         )
     lines += _paired(rows, budget)
+    lines += _history(rows, budget)
     lines += ["", f"![test top-1 per epoch]({name}_curves.png)", "", f"Made by `{command}`."]
     if notes:
         lines += ["", notes]
     with atomic_output(os.path.join(output, f"{name}.md"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
     _plot(rows, os.path.join(output, f"{name}_curves.png"))
+
+
+def _window(budget, epochs):
+    """The slice of a per-epoch list that holds the last ``epochs`` epochs up to ``budget``."""
+    return slice(max(0, budget - epochs), budget)
+
+
+def _mean_at(accuracy, budget):
+    """Mean test top-1 over the ``MEAN_EPOCHS`` epochs up to ``budget``."""
+    return statistics.fmean(accuracy[_window(budget, MEAN_EPOCHS)])
+
+
+def _versus(run, base, budget, train):
+    """``run`` against ``base`` over the ``PAIRED_EPOCHS`` epochs up to ``budget``: the per-epoch
+    test top-1 differences in points, and the mean training top-1 difference (None unless
+    ``train``)."""
+    window = _window(budget, PAIRED_EPOCHS)
+
+    def differences(accuracy, base_accuracy):
+        return [100 * (a - b) for a, b in zip(accuracy[window], base_accuracy[window])]
+
+    test = differences(run["curve"][1], base["curve"][1])
+    fit = statistics.fmean(differences(run["train_curve"], base["train_curve"])) if train else None
+    return test, fit
 
 
 def _paired(rows, budget):
@@ -340,11 +368,6 @@ def _paired(rows, budget):
     if len(reached) < 2 or reached[0] is not rows[0]:
         return []
     first = max(1, budget - PAIRED_EPOCHS + 1)
-    window = slice(first - 1, budget)
-
-    def differences(accuracy, base):  # per-epoch top-1 of a run and of the first, in points
-        return [100 * (a - b) for a, b in zip(accuracy[window], base[window])]
-
     train = all(r.get("train_curve") for r in reached)
     lines = [
         "",
@@ -365,12 +388,44 @@ def _paired(rows, budget):
         "|---|---|---|" + ("---|" if train else ""),
     ]
     for run in reached[1:]:
-        test = differences(run["curve"][1], rows[0]["curve"][1])
+        test, fit = _versus(run, rows[0], budget, train)
         ahead = sum(d > 0 for d in test)
         line = f"| {_name(run)} | {statistics.fmean(test):+.2f} | {ahead} of {len(test)} epochs |"
         if train:
-            line += f" {statistics.fmean(differences(run['train_curve'], rows[0]['train_curve'])):+.2f} |"
+            line += f" {fit:+.2f} |"
         lines.append(line)
+    return lines
+
+
+def _history(rows, budget):
+    """Markdown lines: the same comparison at the earlier budgets ``HISTORY_EVERY``,
+    ``2 * HISTORY_EVERY``, ... below ``budget``: each run's mean over ``MEAN_EPOCHS`` epochs and
+    each run against the first over ``PAIRED_EPOCHS`` epochs, up to each. Empty unless every
+    run (two or more) reached ``budget`` and ``budget`` exceeds ``HISTORY_EVERY``."""
+    budgets = list(range(HISTORY_EVERY, budget, HISTORY_EVERY))
+    if len(rows) < 2 or not budgets or any(len(r["curve"][1]) < budget for r in rows):
+        return []
+    train = all(r.get("train_curve") for r in rows)
+    names = [_name(r) for r in rows]
+    base = names[0]
+    lines = [
+        "",
+        f"The same comparison at earlier budgets, every {HISTORY_EVERY} epochs, from the same logs: each run's",
+        f"mean test top-1 over the {MEAN_EPOCHS} epochs up to the budget, then each run minus {base}, epoch by",
+        f"epoch over the {PAIRED_EPOCHS} epochs up to it: the mean difference in points (in how many epochs it was",
+        "ahead)" + (" / the same mean for training top-1." if train else "."),
+        "",
+        "| budget | " + " | ".join(names + [f"{n} - {base}" for n in names[1:]]) + " |",
+        "|---|" + "---|" * (2 * len(rows) - 1),
+    ]
+    for at in budgets:
+        means = [f"{100 * _mean_at(r['curve'][1], at):.2f}%" for r in rows]
+        versus = []
+        for run in rows[1:]:
+            test, fit = _versus(run, rows[0], at, train)
+            cell = f"{statistics.fmean(test):+.2f} ({sum(d > 0 for d in test)}/{len(test)})"
+            versus.append(cell + (f" / {fit:+.2f}" if train else ""))
+        lines.append(f"| {at} | " + " | ".join(means + versus) + " |")
     return lines
 
 
